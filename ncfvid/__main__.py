@@ -1,0 +1,5 @@
+"""`python -m ncfvid` works like `ncfvid`."""
+
+from ncfvid.cli import main
+
+main()

@@ -1,0 +1,361 @@
+"""The command line: a thin click layer over ncfvid.pipeline. Each command adds one stage:
+validate ⊂ compile ⊂ render. Exit codes come from one place (`main`): 0 success, 1 a problem in the
+user's input (or a failed render), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ncfvid.diagnostics import Diagnostic, UserError, finalize, format_github, format_json, format_text
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+STORYBOARD = click.argument("storyboard", type=click.Path(path_type=Path, dir_okay=False))
+
+
+def _echo_err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a UserError into its diagnostics on stderr and exit code 1 (no traceback)."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except UserError as err:
+            _echo_err(format_text(err.diagnostics, _sources(err.diagnostics)).rstrip())
+            sys.exit(EXIT_INVALID)
+
+    return wrapper
+
+
+def _sources(diagnostics: list[Diagnostic]) -> dict[str, list[str]]:
+    sources: dict[str, list[str]] = {}
+    for diag in diagnostics:
+        if diag.file not in sources:
+            try:
+                sources[diag.file] = Path(diag.file).read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                sources[diag.file] = []
+    return sources
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ncfvid")
+def cli() -> None:
+    """ncfvid: explainer videos from a YAML storyboard.
+
+    \b
+    ncfvid validate storyboards/ncf.yaml     check a storyboard
+    ncfvid compile storyboards/ncf.yaml      write output/ncf/scenes.py
+    ncfvid render storyboards/ncf.yaml       render output/ncf/ncf.mp4 (+ .srt, .vtt)
+    """
+
+
+@cli.command()
+@click.argument("storyboards", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="How to print problems: for people, for tools, or as GitHub Actions annotations.",
+)
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def validate(storyboards: tuple[Path, ...], fmt: str, strict: bool) -> None:
+    """Check storyboards without rendering anything.
+
+    Every problem is reported at once, at its file:line:column. Exit 0 when valid, 1 when not.
+
+    \b
+    Example:
+      ncfvid validate storyboards/*.yaml --format github
+    """
+    from ncfvid.pipeline import load
+
+    diagnostics: list[Diagnostic] = []
+    for path in storyboards:
+        try:
+            diagnostics.extend(load(path).warnings)
+        except UserError as err:
+            diagnostics.extend(err.diagnostics)
+    diagnostics = finalize(diagnostics)
+    failed = any(d.severity == "error" or strict for d in diagnostics)
+    if fmt == "json":
+        click.echo(format_json(diagnostics))
+    elif fmt == "github":
+        if diagnostics:
+            click.echo(format_github(diagnostics))
+    elif diagnostics:
+        _echo_err(format_text(diagnostics, _sources(diagnostics)).rstrip())
+    if not failed and fmt == "text":
+        click.echo(f"{len(storyboards)} storyboard{'s' if len(storyboards) != 1 else ''} valid")
+    sys.exit(EXIT_INVALID if failed else EXIT_OK)
+
+
+def _prepare(storyboard: Path, out: Path | None, quiet: bool = False):  # noqa: ANN202
+    from ncfvid.pipeline import load, output_dir, prepare
+
+    loaded = load(storyboard)
+    for warning in loaded.warnings:
+        _echo_err(format_text([warning], _sources([warning])).splitlines()[0])
+    folder = output_dir(loaded, out)
+    return prepare(loaded, folder / "cache"), folder
+
+
+@cli.command(name="compile")
+@STORYBOARD
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
+@click.option(
+    "--templates",
+    "template_dirs",
+    multiple=True,
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="A folder of templates that override the built-in ones (repeatable; searched first).",
+)
+@user_errors
+def compile_(storyboard: Path, out: Path | None, template_dirs: tuple[Path, ...]) -> None:
+    """Compile a storyboard into Manim scene code (output/<stem>/scenes.py).
+
+    The module has one Scene per act and is deterministic: the same storyboard gives the same bytes.
+
+    \b
+    Example:
+      ncfvid compile storyboards/ncf.yaml && manim -ql output/ncf/scenes.py Act1Problem
+    """
+    from ncfvid.compiler import write_module
+    from ncfvid.pipeline import compile_prepared
+
+    prepared, folder = _prepare(storyboard, out)
+    path = write_module(compile_prepared(prepared, template_dirs), folder / "scenes.py")
+    click.echo(str(path))
+
+
+@cli.command()
+@STORYBOARD
+@click.option(
+    "-q",
+    "--quality",
+    type=click.Choice(["l", "m", "h", "k"]),
+    default=None,
+    help="l=480p15, m=720p30, h=1080p60, k=2160p60 (default: the storyboard's).",
+)
+@click.option("--act", "acts", multiple=True, help="Render only this act (repeatable).")
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
+@click.option("--draft", is_flag=True, help="Silent narration timed from the words-per-minute rate (fast).")
+@click.option("--voice", default=None, help="Voice name for the speech engine (e.g. en-gb).")
+@click.option("--engine", default=None, help="Speech engine (espeak, draft, gtts, azure, openai, elevenlabs).")
+@click.option("--burn-captions", is_flag=True, help="Draw the captions into the picture too.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Acts rendered at once (default: cores).")
+@click.option("--force", is_flag=True, help="Ignore cached act clips and render everything again.")
+@click.option("--dry-run", is_flag=True, help="List which acts would render and which come from the cache.")
+@click.option("--quiet", is_flag=True, help="Print only errors and the final path.")
+@click.option(
+    "--templates",
+    "template_dirs",
+    multiple=True,
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="A folder of templates that override the built-in ones.",
+)
+@user_errors
+def render(
+    storyboard: Path,
+    quality: str | None,
+    acts: tuple[str, ...],
+    out: Path | None,
+    draft: bool,
+    voice: str | None,
+    engine: str | None,
+    burn_captions: bool,
+    jobs: int | None,
+    force: bool,
+    dry_run: bool,
+    quiet: bool,
+    template_dirs: tuple[Path, ...],
+) -> None:
+    """Render a storyboard to output/<stem>/<stem>.mp4 with narration and subtitles (.srt, .vtt).
+
+    Each act is its own Manim scene, rendered in a subprocess and cached: an unchanged act is never
+    rendered again. The final video is joined from the act clips without re-encoding.
+
+    \b
+    Examples:
+      ncfvid render storyboards/ncf.yaml -q l
+      ncfvid render storyboards/ncf.yaml --act architecture --draft
+    """
+    import os
+    import shutil
+
+    from ncfvid.compiler import scene_class_name, write_module
+    from ncfvid.pipeline import compile_prepared
+    from ncfvid.render import RenderSettings, assemble, plan, render_jobs
+
+    started = time.perf_counter()
+    say = (lambda text: None) if quiet else click.echo
+    prepared, folder = _prepare(storyboard, out)
+    story = prepared.loaded.story
+    known = [act.id for act in story.acts]
+    for act_id in acts:
+        if act_id not in known:
+            raise UserError.single(
+                prepared.loaded.yaml.filename, f"no act {act_id!r}; the acts are: {', '.join(known)}"
+            )
+    overrides: dict[str, object] = {}
+    if draft:
+        overrides["engine"] = "draft"
+    elif engine:
+        overrides["engine"] = engine
+    if voice:
+        overrides["voice"] = voice
+    _check_engine({**story.voice.model_dump(), **overrides})
+    settings = RenderSettings(
+        quality=quality or story.video.quality,
+        voice_overrides=tuple(sorted(overrides.items())),
+        burn_captions=burn_captions,
+        jobs=jobs or os.cpu_count() or 1,
+    )
+    module = compile_prepared(prepared, template_dirs)
+    module_path = write_module(module, folder / "scenes.py")
+    chosen = [(i, a) for i, a in enumerate(story.acts) if not acts or a.id in acts]
+    recordings: dict[str, list[str]] = {}
+    for key, path in sorted(prepared.recordings.items()):
+        recordings.setdefault(key.split(".")[0], []).append(path)
+    job_list = plan(
+        module,
+        [a.id for _, a in chosen],
+        [scene_class_name(i, a.id) for i, a in chosen],
+        recordings,
+        settings,
+        folder / "cache" / "acts",
+    )
+    if force:
+        for job in job_list:
+            shutil.rmtree(job.clip_dir, ignore_errors=True)
+    if dry_run:
+        for job in job_list:
+            click.echo(f"{job.act_id:<20} {'cached' if job.cached else 'would render'}")
+        return
+
+    def report(act_id: str, state: str, seconds: float | None) -> None:
+        if state == "done":
+            say(f"  {act_id:<20} done in {seconds:.1f} s")
+        elif state == "cached":
+            say(f"  {act_id:<20} cached")
+        else:
+            say(f"  {act_id:<20} rendering…")
+
+    say(f"Rendering {len(job_list)} act(s) of {prepared.loaded.yaml.filename} at -q{settings.quality}")
+    render_jobs(job_list, module_path, settings, folder, report)
+    name = prepared.loaded.stem if not acts else f"{prepared.loaded.stem}-" + "-".join(a.id for _, a in chosen)
+    video = folder / f"{name}.mp4"
+    length, _ = assemble(job_list, video)
+    say(f"{video}  ({length:.1f} s of video, rendered in {time.perf_counter() - started:.1f} s)")
+    if quiet:
+        click.echo(str(video))
+
+
+def _check_engine(settings: dict[str, Any]) -> None:
+    """Fail before rendering when the speech engine cannot run here."""
+    from ncfvid.speech import EngineUnavailable
+    from ncfvid.speech.registry import check_engine
+
+    try:
+        check_engine(settings["engine"])
+    except EngineUnavailable as err:
+        raise UserError.single("voice.engine", str(err)) from None
+
+
+@cli.command()
+def schema() -> None:
+    """Print the storyboard's JSON Schema (for editors with the YAML language server).
+
+    \b
+    Example:
+      ncfvid schema > schema/storyboard.schema.json
+    """
+    from ncfvid.schema import Storyboard
+
+    click.echo(json.dumps(Storyboard.model_json_schema(), indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@STORYBOARD
+@user_errors
+def model(storyboard: Path) -> None:
+    """Train the storyboard's NCF model and print the completed ratings table.
+
+    \b
+    Example:
+      ncfvid model storyboards/ncf.yaml
+    """
+    from ncfvid.pipeline import load
+    from ncfvid.story import ncf_config, ratings_matrix
+    from ncfvid.model import train
+
+    loaded = load(storyboard)
+    story = loaded.story
+    started = time.perf_counter()
+    result = train(ratings_matrix(story), ncf_config(story))
+    seconds = time.perf_counter() - started
+    items = list(story.data.items)
+    width = max(8, *(len(i) for i in items))
+    name_width = max(len(story.data.corner), *(len(u) for u in story.users))
+    click.echo(f"{story.data.corner:<{name_width}}  " + "  ".join(f"{i:>{width}}" for i in items))
+    for u, (user, row) in enumerate(story.data.ratings.items()):
+        cells = []
+        for i, value in enumerate(row):
+            text = f"{value:g}" if value is not None else f"({result.predictions[u, i]:.2f})"
+            cells.append(f"{text:>{width}}")
+        click.echo(f"{user:<{name_width}}  " + "  ".join(cells))
+    t = story.data.target
+    u, i = story.users.index(t.user), items.index(t.item)
+    click.echo("(predicted values in parentheses)")
+    click.echo(f"training RMSE: {result.rmse:.4f} over {story.model.epochs} epochs")
+    click.echo(f"target: {t.user} x {t.item} = {result.predictions[u, i]:.3f}")
+    click.echo(f"trained in {seconds:.2f} s")
+
+
+@cli.command()
+@STORYBOARD
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
+@user_errors
+def clean(storyboard: Path, out: Path | None) -> None:
+    """Empty a storyboard's render cache (act clips, audio, trained model); keeps the final video."""
+    import shutil
+
+    from ncfvid.pipeline import load, output_dir
+
+    folder = output_dir(load(storyboard), out)
+    shutil.rmtree(folder / "cache", ignore_errors=True)
+    click.echo(f"emptied {folder / 'cache'}")
+
+
+def main() -> None:
+    """Entry point of the `ncfvid` command."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        _echo_err("aborted")
+        sys.exit(130)
+    except click.exceptions.UsageError as err:
+        err.show()
+        sys.exit(EXIT_USAGE)
+    except click.exceptions.ClickException as err:
+        err.show()
+        sys.exit(EXIT_INVALID)
+    except KeyboardInterrupt:
+        _echo_err("interrupted; nothing already rendered was changed")
+        sys.exit(130)
+    sys.exit(EXIT_OK)

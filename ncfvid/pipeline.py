@@ -1,0 +1,133 @@
+"""The stages, each adding one step to the one before: load+validate, prepare (train), compile, write.
+
+`ncfvid validate` stops after `load`, `ncfvid compile` after `write_compiled`, `ncfvid render` goes on
+in ncfvid.render. User mistakes surface as `UserError` with positioned diagnostics; anything else is
+a bug in ncfvid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ncfvid.diagnostics import Diagnostic, UserError, finalize, format_path, from_validation_error
+from ncfvid.rules import check_storyboard
+from ncfvid.schema import Storyboard, validation_context
+from ncfvid.yamlsource import LoadedYaml, load_yaml
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A storyboard that passed validation, with its source positions and any warnings."""
+
+    path: Path
+    yaml: LoadedYaml
+    story: Storyboard
+    warnings: list[Diagnostic]
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+    def where(self, loc: tuple[str | int, ...]) -> str:
+        line, col = self.yaml.positions.locate(loc)
+        return f"{self.yaml.filename}:{line}:{col}" if line else self.yaml.filename
+
+
+def display_name(path: Path) -> str:
+    """The storyboard's path as the user would type it: relative to the working directory if inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load(path: Path) -> Loaded:
+    """Read and validate a storyboard; raise UserError listing every problem at its position."""
+    loaded = load_yaml(path, filename=display_name(path))
+    try:
+        story = Storyboard.model_validate(loaded.data, context=validation_context(loaded.data))
+    except ValidationError as err:
+        raise UserError(from_validation_error(err, loaded, Storyboard)) from None
+    findings = []
+    for loc, message, severity in check_storyboard(story, path.parent):
+        line, col = loaded.positions.locate(loc)
+        findings.append(Diagnostic(loaded.filename, line, col, format_path(loc), message, severity))  # type: ignore[arg-type]
+    findings = finalize(findings)
+    errors = [d for d in findings if d.severity == "error"]
+    if errors:
+        raise UserError(findings)
+    return Loaded(path, loaded, story, findings)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything the compiler needs beyond the storyboard: the model's values, quotes, recordings."""
+
+    loaded: Loaded
+    data: Any  # ncfvid.storydata.StoryData
+    context: dict[str, Any]
+    recordings: dict[str, str]
+    from_cache: bool
+    train_seconds: float
+
+
+def find_recordings(loaded: Loaded, voiceover_dir: Path | None = None) -> dict[str, str]:
+    """Recorded narration per beat ('act.beat' -> file): the beat's `audio:` key, or a file named after
+    the beat in voiceover/<stem>/ (`<beat>.wav|mp3` or `<act>/<beat>.wav|mp3`)."""
+    folder = voiceover_dir if voiceover_dir is not None else Path("voiceover") / loaded.stem
+    found: dict[str, str] = {}
+    for act in loaded.story.acts:
+        for beat in act.beats:
+            key = f"{act.id}.{beat.id}"
+            if beat.audio:
+                found[key] = str((loaded.path.parent / beat.audio).resolve())
+                continue
+            for candidate in (folder / act.id / beat.id, folder / beat.id):
+                for suffix in (".wav", ".mp3"):
+                    file = candidate.with_suffix(suffix)
+                    if file.is_file():
+                        found.setdefault(key, str(file.resolve()))
+    return found
+
+
+def prepare(loaded: Loaded, cache_dir: Path | None, voiceover_dir: Path | None = None) -> Prepared:
+    """Train (or load) the model and compute what the scenes show and the narration quotes."""
+    from ncfvid.story import example_cell, narration_context, story_data, train_story
+
+    result, cached = train_story(loaded.story, cache_dir)
+    example = None
+    for act in loaded.story.acts:
+        for beat in act.beats:
+            if beat.show.component == "training_loop" and beat.show.example is not None:
+                example = (beat.show.example.user, beat.show.example.item)
+    data = story_data(loaded.story, result, example or example_cell(loaded.story))
+    context = narration_context(loaded.story, data, result)
+    return Prepared(loaded, data, context, find_recordings(loaded, voiceover_dir), cached, result.seconds)
+
+
+def compile_prepared(prepared: Prepared, template_overrides: tuple[Path, ...] = ()) -> str:
+    """The generated module's text (a pure function of its inputs)."""
+    from ncfvid.compiler import compile_storyboard
+    from ncfvid.narration import NarrationError
+
+    loaded = prepared.loaded
+    try:
+        return compile_storyboard(
+            loaded.story,
+            prepared.data,
+            prepared.context,
+            source=loaded.yaml.filename,
+            where=loaded.where,
+            recordings=prepared.recordings,
+            template_overrides=template_overrides,
+        )
+    except NarrationError as err:
+        raise UserError.single(loaded.yaml.filename, str(err)) from None
+
+
+def output_dir(loaded: Loaded, override: Path | None) -> Path:
+    return override if override is not None else Path("output") / loaded.stem

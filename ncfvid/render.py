@@ -1,0 +1,239 @@
+"""Render: each act's scene in its own Manim subprocess, cached by a key of everything that can change
+its pixels or sound, then the clips joined into one video with captions for the whole of it.
+
+Nothing is written where the last good output was until the new output is complete: clips land in
+the cache by an atomic rename of a finished folder; the video and subtitles by os.replace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import ncfvid
+from ncfvid.diagnostics import UserError
+
+QUALITY_FOLDERS = {"l": "480p15", "m": "720p30", "h": "1080p60", "p": "1440p60", "k": "2160p60"}
+LIBRARY_PARTS = ("scenelib", "speech", "video", "storydata.py")
+
+
+@dataclass(frozen=True)
+class ActJob:
+    """One act to render: its scene class, its cache key and where its clip lives."""
+
+    act_id: str
+    scene: str
+    key: str
+    clip_dir: Path
+
+    @property
+    def cached(self) -> bool:
+        return (self.clip_dir / "clip.mp4").is_file() and (self.clip_dir / "cues.json").is_file()
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    quality: str = "l"
+    voice_overrides: tuple[tuple[str, object], ...] = ()
+    burn_captions: bool = False
+    fast_holds: bool = True
+    jobs: int = 1
+
+
+def library_hash() -> str:
+    """A hash of the drawing library, speech services and video code the scenes run."""
+    digest = hashlib.sha256(ncfvid.__version__.encode())
+    root = Path(ncfvid.__file__).parent
+    for part in LIBRARY_PARTS:
+        path = root / part
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for file in files:
+            digest.update(file.relative_to(root).as_posix().encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def split_module(module: str) -> tuple[str, dict[str, str]]:
+    """The module's shared head (imports, data, settings) and the source of each act class."""
+    starts = [(m.start(), m.group(1)) for m in re.finditer(r"^class (Act\w+)\(Story\):", module, re.M)]
+    if not starts:
+        return module, {}
+    head = module[: starts[0][0]]
+    acts = {}
+    for index, (start, name) in enumerate(starts):
+        end = starts[index + 1][0] if index + 1 < len(starts) else len(module)
+        acts[name] = module[start:end]
+    return head, acts
+
+
+def _file_hash(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def act_key(head: str, act_source: str, settings: RenderSettings, recordings: Sequence[str], lib: str) -> str:
+    """Everything that can change an act's pixels or sound."""
+    payload = {
+        "head": head,
+        "act": act_source,
+        "quality": settings.quality,
+        "voice": list(settings.voice_overrides),
+        "burn": settings.burn_captions,
+        "holds": settings.fast_holds,
+        "recordings": [_file_hash(path) for path in recordings],
+        "library": lib,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def plan(
+    module: str,
+    act_ids: Sequence[str],
+    scene_names: Sequence[str],
+    recordings: dict[str, list[str]],
+    settings: RenderSettings,
+    cache_root: Path,
+) -> list[ActJob]:
+    """One job per act, in order, each knowing whether its clip is already cached."""
+    head, sources = split_module(module)
+    lib = library_hash()
+    jobs = []
+    for act_id, scene in zip(act_ids, scene_names, strict=True):
+        key = act_key(head, sources[scene], settings, recordings.get(act_id, []), lib)
+        jobs.append(ActJob(act_id, scene, key, cache_root / f"{act_id}-{key}"))
+    return jobs
+
+
+def manim_environment(settings: RenderSettings, out: Path, work: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["NCFVID_VOICE"] = json.dumps(dict(settings.voice_overrides))
+    env["NCFVID_AUDIO_CACHE"] = str((out / "cache" / "audio").resolve())
+    env["NCFVID_CUES_DIR"] = str(work.resolve())
+    env["NCFVID_BURN_CAPTIONS"] = "1" if settings.burn_captions else "0"
+    env["NCFVID_FAST_HOLDS"] = "1" if settings.fast_holds else "0"
+    # The scenes module imports ncfvid; make a source checkout importable without installing.
+    root = str(Path(ncfvid.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def render_act(job: ActJob, module_path: Path, settings: RenderSettings, out: Path, log_dir: Path) -> float:
+    """Render one act with Manim into the cache; returns seconds taken. Raises UserError on failure."""
+    started = time.perf_counter()
+    work = job.clip_dir.parent / f".tmp-{job.act_id}-{os.getpid()}-{time.monotonic_ns()}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{job.act_id}.log"
+    command = [
+        sys.executable,
+        "-m",
+        "manim",
+        "render",
+        f"-q{settings.quality}",
+        "--disable_caching",
+        "--progress_bar",
+        "none",
+        "--media_dir",
+        str(work / "media"),
+        str(module_path.resolve()),
+        job.scene,
+    ]
+    try:
+        with log_path.open("w", encoding="utf-8") as log:
+            completed = subprocess.run(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=manim_environment(settings, out, work),
+                cwd=work,
+                check=False,
+            )
+        videos = list((work / "media" / "videos").rglob(f"{QUALITY_FOLDERS[settings.quality]}/{job.scene}.mp4"))
+        cues = work / f"{job.scene}.cues.json"
+        if completed.returncode != 0 or not videos or not cues.is_file():
+            reason = _last_error_line(log_path)
+            raise UserError.single(
+                str(module_path),
+                f"act '{job.act_id}' failed to render ({reason}); Manim's log: {log_path}",
+            )
+        final = work / "final"
+        final.mkdir()
+        shutil.move(str(videos[0]), final / "clip.mp4")
+        shutil.move(str(cues), final / "cues.json")
+        try:
+            final.rename(job.clip_dir)  # atomic: a clip folder is complete or absent
+        except OSError:
+            if not job.cached:  # someone else finished the same clip first: theirs is as good
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return time.perf_counter() - started
+
+
+def _last_error_line(log_path: Path) -> str:
+    lines = [line.strip() for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines()]
+    for line in reversed(lines):
+        if re.match(r"^\w*(Error|Exception|Unavailable)\b.*:", line) or "Error:" in line:
+            return line[:200]
+    return "see the log"
+
+
+def render_jobs(
+    jobs: Sequence[ActJob],
+    module_path: Path,
+    settings: RenderSettings,
+    out: Path,
+    report: Callable[[str, str, float | None], None],
+) -> None:
+    """Render the jobs whose clips are not cached, up to `settings.jobs` at a time."""
+    todo = [job for job in jobs if not job.cached]
+    for job in jobs:
+        if job.cached:
+            report(job.act_id, "cached", None)
+    log_dir = out / "logs"
+
+    def run(job: ActJob) -> None:
+        report(job.act_id, "rendering", None)
+        seconds = render_act(job, module_path, settings, out, log_dir)
+        report(job.act_id, "done", seconds)
+
+    if settings.jobs <= 1 or len(todo) <= 1:
+        for job in todo:
+            run(job)
+        return
+    with ThreadPoolExecutor(max_workers=settings.jobs) as pool:
+        futures = [pool.submit(run, job) for job in todo]
+        errors = []
+        for future in futures:
+            try:
+                future.result()
+            except UserError as err:
+                errors.extend(err.diagnostics)
+        if errors:
+            raise UserError(errors)
+
+
+def assemble(jobs: Sequence[ActJob], video_path: Path) -> tuple[float, list[float]]:
+    """Join the act clips into the final video and write its SRT and VTT; returns (length, act starts)."""
+    from ncfvid.subtitles import Cue, join_act_cues, write_subtitles
+    from ncfvid.video.join import join_videos
+
+    clips = [job.clip_dir / "clip.mp4" for job in jobs]
+    result = join_videos(clips, video_path)
+    acts = []
+    for job, start in zip(jobs, result.part_starts, strict=True):
+        raw = json.loads((job.clip_dir / "cues.json").read_text(encoding="utf-8"))
+        acts.append(([Cue(c["start"], c["end"], c["text"]) for c in raw], start))
+    cues = join_act_cues(acts)
+    write_subtitles(cues, video_path.with_suffix(".srt"), video_path.with_suffix(".vtt"))
+    return result.info.duration, list(result.part_starts)

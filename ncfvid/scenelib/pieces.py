@@ -1,0 +1,360 @@
+"""Composite visuals several beats build on: the architecture's pieces, the training view, badges.
+
+These lay out mobjects from `ncfvid.scenelib.mobjects` inside the safe area and return the parts a
+template animates. They never call `play`: the generated scene decides what moves and when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Animation,
+    Arrow,
+    Dot,
+    Line,
+    Mobject,
+    Rectangle,
+    Text,
+    UpdateFromAlphaFunc,
+    VGroup,
+    VMobject,
+)
+
+from ncfvid.scenelib.layout import SafeArea, fit, format_value, label, paragraph
+from ncfvid.scenelib.mobjects import (
+    Chip,
+    EmbeddingTable,
+    LoopDiagram,
+    LossPlot,
+    MlpDiagram,
+    RatingsGrid,
+    VectorColumn,
+    _brackets,
+    shown_values,
+)
+from ncfvid.storydata import StoryData, Theme, Twin
+
+
+def bullet_list(items: Sequence[str], color: str, dot_color: str, width: float = 11.0) -> VGroup:
+    """Bullet points, each wrapped to `width`, left-aligned."""
+    rows = VGroup()
+    for item in items:
+        text = paragraph(item, size=30, color=color, max_width=width - 0.6, max_height=1.6)
+        dot = Dot(radius=0.07, color=dot_color).next_to(text, LEFT, buff=0.3)
+        dot.align_to(text, UP).shift(DOWN * 0.12)
+        rows.add(VGroup(dot, text))
+    rows.arrange(DOWN, buff=0.4, aligned_edge=LEFT)
+    return rows
+
+
+def similarity_badges(table: RatingsGrid, twins: Sequence[Twin], theme: Theme) -> list[Mobject]:
+    """A 'similarity' badge to the right of each twin's row."""
+    badges: list[Mobject] = []
+    for twin in twins:
+        row = table.users.index(twin.user)
+        badge = Chip(f"similarity {twin.similarity:.2f}", theme.accent, theme.text, size=20, max_width=2.5)
+        badge.scale_to_fit_height(min(badge.height, table.cells[(row, 0)].height * 0.85))
+        badge.next_to(table, RIGHT, buff=0.25)
+        badge.set_y(table.cells[(row, 0)].get_y())
+        badges.append(badge)
+    return badges
+
+
+@dataclass
+class Lookup:
+    """An embedding lookup: the table, the arrow from the id, the picked row and the vector."""
+
+    table: EmbeddingTable
+    arrow: Arrow
+    row: int
+    row_box: Mobject
+    vector: VectorColumn
+
+    def __post_init__(self) -> None:
+        self.group = VGroup(self.table, self.arrow, self.row_box, self.vector)
+
+
+@dataclass
+class Joined:
+    """The two vectors stacked into one: where each goes, and the bracket and label around them."""
+
+    parts: list[Mobject]
+    targets: list[Mobject]
+    bracket: VGroup
+    label: Text
+
+    def __post_init__(self) -> None:
+        self.group = VGroup(*self.targets, self.bracket, self.label)
+
+
+@dataclass
+class Tower:
+    """The MLP diagram with the joined vector feeding its first layer."""
+
+    diagram: MlpDiagram
+    label: Text
+    joined: Mobject
+    joined_target: Mobject
+    inputs: VGroup
+
+
+@dataclass
+class Readout:
+    """The prediction next to the output node."""
+
+    arrow: Arrow
+    readout: VGroup
+    number: Text
+
+
+@dataclass
+class TrainingView:
+    """The training loop, the loss plot and a readout that follow the epochs."""
+
+    loop: LoopDiagram
+    axes: VGroup
+    plot: LossPlot
+    readout: VGroup
+    run_animation: Animation
+
+    def __post_init__(self) -> None:
+        self.group = VGroup(self.loop, self.axes, self.readout)
+
+    def run(self) -> Animation:
+        return self.run_animation
+
+
+class PiecesMixin:
+    """Methods of StoryScene that lay out the architecture and training visuals."""
+
+    theme: Theme
+    data: StoryData
+    area: SafeArea
+    stage: dict[str, Mobject]
+
+    def kept(self, name: str) -> Mobject | None:  # provided by StoryScene
+        raise NotImplementedError
+
+    def keep(self, name: str, mob: Mobject) -> Mobject:  # provided by StoryScene
+        raise NotImplementedError
+
+    # --- ids and lookups ------------------------------------------------------------------------
+
+    def _column_x(self, side: str) -> float:
+        return self.area.left + self.area.width * (0.25 if side == "user" else 0.75)
+
+    def id_chips(self, user_label: str, item_label: str) -> tuple[Chip, Chip]:
+        """The two id chips at the top of the left and right halves."""
+        half = self.area.width / 2 - 0.4
+        chips = []
+        for side, word, name in (
+            ("user", user_label, self.data.target_user),
+            ("item", item_label, self.data.target_item),
+        ):
+            color = self.theme.user if side == "user" else self.theme.item
+            chip = Chip(f"{word}: {name}", color, self.theme.text, size=30, max_width=half)
+            chip.move_to([self._column_x(side), self.area.top - chip.height / 2, 0])
+            self.keep(f"{side}_id", chip)
+            chips.append(chip)
+        return chips[0], chips[1]
+
+    def embedding_lookup(
+        self, side: str, title: str | None, values: Sequence[float] | None, shown_dims: int
+    ) -> Lookup:
+        """The embedding table under the side's id chip, its row marked, and the vector below it."""
+        d = self.data
+        color = self.theme.user if side == "user" else self.theme.item
+        ids, matrix = (d.users, d.user_table) if side == "user" else (d.items, d.item_table)
+        name = d.target_user if side == "user" else d.target_item
+        vector_values = (
+            list(values) if values is not None else list(d.user_vector if side == "user" else d.item_vector)
+        )
+        default_title = "User embeddings" if side == "user" else "Item embeddings"
+        table = EmbeddingTable(title or default_title, ids, matrix, color, self.theme.text)
+        vector = VectorColumn(shown_values(vector_values, shown_dims), color, self.theme.text)
+        chip = self.kept(f"{side}_id")
+        top = chip.get_bottom()[1] - 0.25 if chip is not None else self.area.top
+        arrow_len = 0.55
+        # Fit table and vector in the column between the chip and the bottom of the safe area.
+        room = top - arrow_len - self.area.bottom
+        stack = VGroup(table, vector).arrange(DOWN, buff=0.45)
+        fit(stack, self.area.width / 2 - 0.3, room)
+        stack.move_to([self._column_x(side), top - arrow_len - stack.height / 2, 0])
+        arrow = Arrow(
+            [self._column_x(side), top, 0],
+            [self._column_x(side), table.get_top()[1] - 0.02, 0],
+            buff=0.05,
+            color=self.theme.muted,
+            stroke_width=4,
+            max_tip_length_to_length_ratio=0.35,
+        )
+        row = list(ids).index(name)
+        row_box = table.row_box(name, self.theme.accent)
+        self.keep(f"{side}_lookup", VGroup(table, arrow, row_box))
+        return Lookup(table, arrow, row, row_box, vector)
+
+    # --- concatenation and the tower ------------------------------------------------------------
+
+    def stacked_vectors(self, shown: int) -> VGroup:
+        """The user vector's first values over the item vector's: the concatenation, drawn."""
+        d = self.data
+        stack = VGroup(
+            VectorColumn(shown_values(d.user_vector, shown), self.theme.user, self.theme.text),
+            VectorColumn(shown_values(d.item_vector, shown), self.theme.item, self.theme.text),
+        ).arrange(DOWN, buff=0.08)
+        for part in stack:
+            part.remove(part.bracket)
+        return stack
+
+    def concatenate_vectors(self, text: str) -> Joined:
+        """Fresh user and item vectors stacked into one column, a bracket and a label around both.
+
+        `parts` are the vectors on screen now; `targets` are where they go (a template transforms one
+        into the other), built anew so their layout never depends on earlier animations.
+        """
+        old = [self.kept("user_vector"), self.kept("item_vector")]
+        targets = self.stacked_vectors(4)
+        caption = label(
+            f"{text} ({2 * self.data.embedding_size} values)",
+            size=28,
+            color=self.theme.text,
+            max_width=self.area.width * 0.6,
+        )
+        fit(targets, self.area.width, self.area.height - caption.height - 0.5)
+        block = VGroup(caption, targets).arrange(DOWN, buff=0.4)
+        block.move_to([0, (self.area.top + self.area.bottom) / 2, 0])
+        bracket = _brackets(targets, self.theme.text, reach=0.18)
+        parts = [mob if mob is not None else target.copy() for mob, target in zip(old, targets, strict=True)]
+        return Joined(parts, list(targets), bracket, caption)
+
+    def mlp_tower(self, text: str, max_nodes: int) -> Tower:
+        """The MLP in the middle, the concatenated vector as its input on the left, room at the right."""
+        d = self.data
+        diagram = MlpDiagram(
+            d.layers[1:],
+            node_color=self.theme.accent,
+            edge_color=self.theme.muted,
+            text_color=self.theme.text,
+            max_nodes=max_nodes,
+        )
+        stack = self.stacked_vectors(3)
+        left_room = self.area.width * 0.2
+        fit(diagram, self.area.width * 0.46, self.area.height - 1.6)
+        fit(stack, left_room, diagram.height)
+        stack.move_to([self.area.left + left_room / 2, -0.2, 0])
+        bracket = _brackets(stack, self.theme.text)
+        caption = label(f"input ({d.layers[0]})", size=22, color=self.theme.text, max_width=left_room)
+        caption.next_to(stack, UP, buff=0.25)
+        new_input = VGroup(stack, bracket, caption)
+        diagram.move_to([self.area.left + left_room + 0.7 + diagram.width / 2, -0.2, 0])
+        tower_label = label(text, size=32, color=self.theme.accent, max_width=diagram.width, weight="BOLD")
+        tower_label.next_to(diagram, UP, buff=0.35)
+        boxes = [box for part in stack for box in part.boxes if box.get_stroke_opacity() > 0]
+        inputs = VGroup(
+            *[
+                Line(b.get_right(), n.get_center(), stroke_color=self.theme.muted, stroke_width=1, buff=0.05)
+                for b in boxes
+                for n in diagram.layers[0]
+            ]
+        )
+        old = self.kept("joined")
+        tower = Tower(diagram, tower_label, old if old is not None else new_input.copy(), new_input, inputs)
+        self.stage["tower"] = VGroup(diagram, tower_label, inputs, new_input)
+        self._tower = tower
+        return tower
+
+    def kept_tower(self) -> Tower:
+        tower = getattr(self, "_tower", None)
+        if tower is None:
+            raise RuntimeError("forward_pass and prediction need an 'mlp' beat earlier in the act")
+        return tower
+
+    def prediction_readout(self, text: str, value: float | None) -> Readout:
+        """'Predicted rating' and the number, right of the output node, inside the safe area."""
+        tower = self.kept_tower()
+        node = tower.diagram.output_node
+        shown = self.data.prediction if value is None else value
+        title = label(text, size=26, color=self.theme.text)
+        number = label(format_value(shown, 1), size=64, color=self.theme.accent, weight="BOLD")
+        readout = VGroup(title, number).arrange(DOWN, buff=0.25)
+        left = node.get_right()[0] + 1.0
+        fit(readout, self.area.right - left, self.area.height / 2)
+        readout.move_to([(left + self.area.right) / 2, node.get_y(), 0])
+        arrow = Arrow(
+            node.get_right(), readout.get_left(), buff=0.15, color=self.theme.accent, stroke_width=4
+        )
+        return Readout(arrow, readout, number)
+
+    # --- training -------------------------------------------------------------------------------
+
+    def training_view(self, steps: Sequence[str], curve_label: str) -> TrainingView:
+        """The loop of steps at left, the loss curve at right, live numbers underneath."""
+        d = self.data
+        loop = LoopDiagram(steps, self.theme.accent, self.theme.text)
+        plot = LossPlot(d.loss_history, curve_label, self.theme.negative, self.theme.muted, self.theme.text)
+        fit(loop, self.area.width * 0.42, self.area.height * 0.62)
+        loop.move_to([self.area.left + self.area.width * 0.23, 0.55, 0])
+        fit(plot, self.area.width * 0.46, self.area.height * 0.6)
+        plot.move_to([self.area.left + self.area.width * 0.74, 0.6, 0])
+        axes = VGroup(plot.x_axis, plot.y_axis, plot.title, plot.x_label, plot.y_top, plot.y_zero)
+
+        epochs = np.asarray(d.history_epochs, dtype=float)
+        example = np.asarray(d.example_history, dtype=float)
+        target = np.asarray(d.target_history, dtype=float)
+        size = 24
+
+        def lines(alpha: float) -> VGroup:
+            epoch = alpha * d.epochs
+            guess = float(np.interp(epoch, epochs, example))
+            error = guess - d.example_true
+            forecast = float(np.interp(epoch, epochs, target))
+            first = (
+                f"{d.example_user} \u00d7 {d.example_item}:  true {d.example_true:g}   "
+                f"predicted {format_value(guess)}   error {format_value(error)}"
+            )
+            second = (
+                f"epoch {int(round(epoch))}:  {d.target_user} \u00d7 {d.target_item} predicted "
+                f"{format_value(forecast, 2)}"
+            )
+            group = VGroup(
+                label(first, size=size, color=self.theme.text),
+                label(second, size=size, color=self.theme.accent),
+            ).arrange(DOWN, buff=0.22)
+            fit(group, self.area.width, 1.4)
+            group.move_to([0, self.area.bottom + group.height / 2 + 0.05, 0])
+            return group
+
+        readout = lines(0.0)
+        curve = plot.curve
+        curve_points = curve.copy()
+        plot.remove(curve)
+
+        def advance(mob: Mobject, alpha: float) -> None:
+            mob[0].pointwise_become_partial(curve_points, 0, alpha)
+            mob[1].move_to(plot.point_at(alpha * (len(d.loss_history) - 1)))
+            mob[2].become(lines(alpha))
+
+        live = VGroup(VMobject(stroke_color=self.theme.negative, stroke_width=4), plot.marker, readout)
+        run = UpdateFromAlphaFunc(live, advance)
+        view = TrainingView(loop, axes, plot, readout, run)
+        self.stage["training"] = VGroup(loop, axes, live)
+        return view
+
+    def missing_cells(self, only_target: bool) -> list[tuple[str, str, float]]:
+        """(user, item, predicted value) for each '?' of the table, or just the target's."""
+        d = self.data
+        if only_target:
+            return [(d.target_user, d.target_item, d.prediction)]
+        return [
+            (user, item, d.predicted(user, item))
+            for user, row in zip(d.users, d.ratings, strict=True)
+            for item, value in zip(d.items, row, strict=True)
+            if value is None
+        ]

@@ -1,0 +1,279 @@
+"""StoryScene: the base of every generated act.
+
+A manim-voiceover `VoiceoverScene` that also
+- sets the theme's background and the speech service chosen in the storyboard (or on the command line),
+- keeps named mobjects on a stage so one beat can build on what the previous beat drew,
+- records one caption cue per beat (start, end of speech, text) and writes them beside the video,
+- pads each beat with the storyboard's pause, or to its explicit length.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from manim import (
+    DOWN,
+    UP,
+    FadeIn,
+    FadeOut,
+    Mobject,
+    Text,
+    VGroup,
+    config,
+)
+from manim_voiceover import VoiceoverScene
+from manim_voiceover.tracker import VoiceoverTracker
+
+from ncfvid.scenelib.layout import SafeArea, fit, heading, label
+from ncfvid.scenelib.mobjects import RatingsGrid
+from ncfvid.scenelib.pieces import PiecesMixin
+from ncfvid.storydata import StoryData, Theme
+
+# Set by `ncfvid render` for the Manim subprocess; defaults keep a plain `manim` run working.
+ENV_VOICE = "NCFVID_VOICE"  # JSON object overriding the storyboard's voice settings
+ENV_AUDIO_CACHE = "NCFVID_AUDIO_CACHE"  # folder for synthesised audio (content-hashed)
+ENV_RECORDINGS = "NCFVID_RECORDINGS"  # folder of recorded narration, <beat id>.wav|.mp3
+ENV_CUES_DIR = "NCFVID_CUES_DIR"  # where each act writes <SceneName>.cues.json
+ENV_BURN_CAPTIONS = "NCFVID_BURN_CAPTIONS"  # "1": draw captions into the picture
+ENV_FAST_HOLDS = "NCFVID_FAST_HOLDS"  # "0": let Manim encode every frame of a hold
+
+
+class StoryScene(PiecesMixin, VoiceoverScene):
+    """Base class of generated act scenes; subclasses set `theme`, `data`, `voice` and `safe_margin`."""
+
+    theme: Theme = Theme()
+    data: StoryData
+    voice: dict[str, Any] = {}
+    recordings: dict[str, str] = {}
+    safe_margin: float = 0.05
+
+    def setup(self) -> None:
+        super().setup()
+        self.camera.background_color = self.theme.background
+        self.area = SafeArea(self.safe_margin)
+        self.stage: dict[str, Mobject] = {}
+        self.cues: list[dict[str, Any]] = []
+        settings = {**self.voice, **json.loads(os.environ.get(ENV_VOICE, "{}"))}
+        self.pause = float(settings.get("pause", 0.4))
+        self.burn_captions = os.environ.get(ENV_BURN_CAPTIONS) == "1"
+        self.set_speech_service(_make_speech_service(settings, self.recordings), create_subcaption=False)
+        if os.environ.get(ENV_FAST_HOLDS, "1") == "1":
+            from ncfvid.video.holds import install_fast_holds
+
+            install_fast_holds(self)
+
+    # --- narration -----------------------------------------------------------------------------
+
+    @contextmanager
+    def voiceover(  # type: ignore[override]
+        self,
+        text: str,
+        subcaption: str | None = None,
+        beat: str | None = None,
+        seconds: float | None = None,
+        **kwargs: Any,
+    ) -> Iterator[VoiceoverTracker]:
+        """Speak `text` while the block's animations play; caption it with `subcaption` (or `text`).
+
+        The beat lasts until the speech ends (manim-voiceover waits for it), then the storyboard's
+        pause; with `seconds` it lasts at least that long.
+        """
+        start = self.renderer.time
+        if beat is not None:
+            kwargs["beat_id"] = beat
+        caption = subcaption if subcaption is not None else text
+        with super().voiceover(text=text, **kwargs) as tracker:
+            overlay = self._caption_overlay(caption, tracker) if self.burn_captions else None
+            yield tracker
+        self.cues.append(
+            {
+                "beat": beat,
+                "start": round(tracker.start_t, 4),
+                "end": round(tracker.end_t, 4),
+                "text": caption,
+            }
+        )
+        elapsed = self.renderer.time - start
+        self.safe_wait(max(self.pause, (seconds or 0.0) - elapsed))
+        if overlay is not None:
+            self.remove(overlay)
+
+    def wait_until_bookmark(self, mark: str) -> None:
+        """Wait until the bookmarked word is spoken; for audio without word timings (a recording),
+        estimate the moment from the word's position in the text."""
+        tracker = self.current_tracker
+        if tracker is not None and not hasattr(tracker, "bookmark_times"):
+            text = tracker.data["input_text"]
+            at = text.find(f'<bookmark mark="{mark}"/>')
+            plain = len(re.sub(r"<bookmark[^>]*/>", "", text)) or 1
+            fraction = max(at, 0) / plain
+            self.safe_wait(tracker.start_t + fraction * tracker.duration - self.renderer.time)
+            return
+        super().wait_until_bookmark(mark)
+
+    def _caption_overlay(self, caption: str, tracker: VoiceoverTracker) -> Mobject:
+        from ncfvid.subtitles import split_caption
+
+        cues = split_caption(caption, tracker.start_t, tracker.end_t)
+        texts = [
+            label(cue.text.replace("\n", " "), size=22, color=self.theme.text, max_width=self.area.width)
+            for cue in cues
+        ]
+        for text in texts:
+            text.move_to([0, self.area.bottom + text.height / 2, 0])
+        holder = VGroup()
+
+        def show_current(mob: Mobject) -> None:
+            now = self.renderer.time
+            current = [t for t, cue in zip(texts, cues, strict=True) if cue.start <= now < cue.end]
+            mob.submobjects = current[:1]
+
+        holder.add_updater(show_current)
+        self.add(holder)
+        return holder
+
+    def tear_down(self) -> None:
+        super().tear_down()
+        folder = os.environ.get(ENV_CUES_DIR)
+        if folder:
+            path = Path(folder) / f"{type(self).__name__}.cues.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.cues, indent=1), encoding="utf-8")
+            os.replace(tmp, path)
+
+    # --- stage: named mobjects that live across beats -----------------------------------------
+
+    def keep(self, name: str, mob: Mobject) -> Mobject:
+        """Remember `mob` under `name` so a later beat can build on it."""
+        self.stage[name] = mob
+        return mob
+
+    def adopt(self, group: Mobject) -> Mobject:
+        """Make `group` the one owner on screen of its parts (so moving the group moves them all)."""
+        members = set(map(id, group.get_family()))
+        self.mobjects = [mob for mob in self.mobjects if id(mob) not in members]
+        self.add(group)
+        return group
+
+    def kept(self, name: str) -> Mobject | None:
+        """The mobject kept under `name`, if it is still on screen."""
+        mob = self.stage.get(name)
+        return mob if mob is not None and mob in self.mobjects else None
+
+    def clear_stage(self, *keep: str, run_time: float = 0.6) -> None:
+        """Fade out everything on screen except the named stage entries."""
+        kept = {id(self.stage[name]) for name in keep if name in self.stage}
+        leaving = [mob for mob in self.mobjects if id(mob) not in kept and not mob.updaters]
+        if leaving:
+            self.play(*[FadeOut(mob) for mob in leaving], run_time=run_time)
+        self.stage = {name: mob for name, mob in self.stage.items() if id(mob) in kept}
+
+    # --- pieces several components share -------------------------------------------------------
+
+    def caption_text(self, text: str | None) -> Text | None:
+        """A caption line at the top of the safe area."""
+        if not text:
+            return None
+        caption = label(text, size=34, color=self.theme.text, max_width=self.area.width)
+        caption.move_to([0, self.area.top - caption.height / 2, 0])
+        return caption
+
+    def ratings_grid(self) -> RatingsGrid:
+        """A new ratings table built from the storyboard's data."""
+        d = self.data
+        return RatingsGrid(
+            d.corner,
+            d.users,
+            d.items,
+            d.ratings,
+            text_color=self.theme.text,
+            line_color=self.theme.muted,
+            user_color=self.theme.user,
+            item_color=self.theme.item,
+            accent=self.theme.accent,
+        )
+
+    def show_table(self, caption: str | None, right_margin: float = 0.0) -> RatingsGrid:
+        """The ratings table under an optional caption: reused when on screen, else drawn anew."""
+        grid = self.kept("table")
+        old_caption = self.kept("table_caption")
+        new_caption = self.caption_text(caption)
+        if grid is None:
+            self.clear_stage()
+            grid = self.ratings_grid()
+            self._place_table(grid, new_caption, right_margin)
+            self.play(FadeIn(grid, shift=UP * 0.2), *([FadeIn(new_caption)] if new_caption else []))
+        else:
+            animations = []
+            if old_caption is not None:
+                animations.append(FadeOut(old_caption))
+            if new_caption is not None:
+                animations.append(FadeIn(new_caption, shift=DOWN * 0.1))
+            if animations:
+                self.play(*animations, run_time=0.6)
+        self.keep("table", grid)
+        if new_caption is not None:
+            self.keep("table_caption", new_caption)
+        return grid  # type: ignore[return-value]
+
+    def _place_table(self, grid: Mobject, caption: Mobject | None, right_margin: float) -> None:
+        top = (caption.get_bottom()[1] - 0.45) if caption is not None else self.area.top
+        height = top - self.area.bottom
+        width = self.area.width - right_margin
+        fit(grid, width, height)
+        grid.move_to([-right_margin / 2, (top + self.area.bottom) / 2, 0])
+
+    def mark(self, mob: Mobject) -> Mobject:
+        """Add `mob` to the current beat's highlights (boxes, badges), cleared by `clear_marks`."""
+        self.stage.setdefault("marks", VGroup()).add(mob)
+        return mob
+
+    def clear_marks(self) -> None:
+        """Fade out the highlights earlier beats left on the table."""
+        marks = self.stage.pop("marks", None)
+        if marks is not None and len(marks) > 0:
+            self.play(FadeOut(marks), run_time=0.5)
+
+    def show_heading(self, text: str | None) -> Text | None:
+        """A heading at the top: kept if the same text is already shown, otherwise the screen is cleared."""
+        current = self.kept("heading")
+        if current is not None and getattr(current, "original_text", None) == text:
+            self.clear_stage("heading")
+            return current  # type: ignore[return-value]
+        self.clear_stage()
+        if not text:
+            return None
+        title = heading(text, self.theme.accent, self.area)
+        self.play(FadeIn(title, shift=DOWN * 0.2))
+        self.keep("heading", title)
+        return title
+
+    def nudge(self, mob: Mobject, shift: tuple[float, float] = (0.0, 0.0), scale: float = 1.0) -> Mobject:
+        """Apply an author's hand correction from the storyboard."""
+        if scale != 1.0:
+            mob.scale(scale)
+        if shift != (0.0, 0.0):
+            mob.shift([shift[0], shift[1], 0])
+        return mob
+
+
+def _make_speech_service(settings: dict[str, Any], recordings: dict[str, str]) -> Any:
+    from ncfvid.speech.registry import make_service
+
+    cache_dir = Path(os.environ.get(ENV_AUDIO_CACHE, Path(config.media_dir) / "voiceovers"))
+    options = {k: v for k, v in settings.items() if k not in ("engine", "pause", "options")}
+    options.update(settings.get("options", {}))
+    recordings_dir = os.environ.get(ENV_RECORDINGS)
+    return make_service(
+        settings.get("engine", "espeak"),
+        cache_dir=cache_dir,
+        options=options,
+        recordings_dir=Path(recordings_dir) if recordings_dir else None,
+    )

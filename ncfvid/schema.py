@@ -1,0 +1,502 @@
+"""The storyboard schema: strict pydantic models for everything an author edits.
+
+One module holds every model. Each model forbids unknown keys, each field carries a description
+(it ends up in `ncfvid schema` and in editor tooltips), and each validator is named after the rule it
+checks. Rules that need the whole storyboard (a beat naming a user of the table, unique ids) read the
+table's users and items from the validation context, so pydantic reports them at the exact field.
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import get_close_matches
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6})$")
+
+
+class Strict(BaseModel):
+    """Base of every storyboard model: unknown keys are errors, values are immutable once read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _suggest(name: str, choices: list[str]) -> str:
+    close = get_close_matches(name, choices, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; choose one of: {', '.join(repr(c) for c in choices)}" if choices else ""
+
+
+def _context_names(info: ValidationInfo, kind: str) -> list[str] | None:
+    context = info.context or {}
+    names = context.get(kind)
+    return list(names) if names is not None else None
+
+
+def check_user_exists(value: str, info: ValidationInfo) -> str:
+    users = _context_names(info, "users")
+    if users is not None and value not in users:
+        raise ValueError(f"{value!r} is not a user of the table{_suggest(value, users)}")
+    return value
+
+
+def check_item_exists(value: str, info: ValidationInfo) -> str:
+    items = _context_names(info, "items")
+    if items is not None and value not in items:
+        raise ValueError(f"{value!r} is not an item of the table{_suggest(value, items)}")
+    return value
+
+
+Color = Annotated[
+    str,
+    Field(
+        pattern=HEX_COLOR.pattern,
+        description="A colour as #RRGGBB.",
+        json_schema_extra={"examples": ["#58C4DD"]},
+    ),
+]
+Identifier = Annotated[
+    str,
+    Field(
+        pattern=IDENTIFIER,
+        max_length=40,
+        description="Lower-case letters, digits and underscores, starting with a letter.",
+    ),
+]
+ScreenText = Annotated[str, Field(min_length=1, max_length=200, description="Text shown on screen.")]
+
+
+# --- Settings ------------------------------------------------------------------------------------
+
+
+class Theme(Strict):
+    """Colours of the video. Components take their colours from here."""
+
+    background: Color = Field("#0E1117", description="Background colour of every frame.")
+    text: Color = Field("#ECEFF4", description="Colour of ordinary text.")
+    muted: Color = Field("#8B93A7", description="Colour of secondary text and grid lines.")
+    accent: Color = Field("#FFD166", description="Highlights: the target cell, the prediction, flows.")
+    user: Color = Field("#58C4DD", description="Colour of everything about users.")
+    item: Color = Field("#83C167", description="Colour of everything about items.")
+    positive: Color = Field("#83C167", description="Good news: a shrinking error, a high value.")
+    negative: Color = Field("#FC6255", description="Bad news: an error, a low value.")
+
+
+class VideoSettings(Strict):
+    """How the video looks."""
+
+    quality: Literal["l", "m", "h", "k"] = Field(
+        "l", description="Default render quality, as Manim's letters: l=480p15, m=720p30, h=1080p60, k=4K."
+    )
+    theme: Theme = Field(default_factory=Theme, description="Colours.")
+    safe_margin: float = Field(
+        0.05, ge=0, le=0.2, description="Fraction of the frame kept free of content at every edge."
+    )
+
+
+class VoiceSettings(Strict):
+    """How the narration is spoken. The command line can override the engine (--draft, --voice)."""
+
+    engine: str = Field(
+        "espeak",
+        description="Speech engine: 'espeak' (offline, default), 'draft' (silent, timed from `rate`), "
+        "or a manim-voiceover service name (gtts, azure, openai, elevenlabs).",
+    )
+    voice: str = Field("en-us", description="Voice name understood by the engine.")
+    rate: int = Field(165, ge=60, le=400, description="Speaking rate in words per minute.")
+    pause: float = Field(0.4, ge=0, le=5, description="Silence after each beat's narration, in seconds.")
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="Extra options passed to the speech service as keywords."
+    )
+    lexicon: dict[str, str] = Field(
+        default_factory=dict,
+        description="Pronunciations: each word or phrase on the left is spoken as the text on the "
+        "right. Captions and screen text keep the original.",
+    )
+
+
+class Scale(Strict):
+    """The rating scale."""
+
+    min: float = Field(1, description="Lowest possible rating.")
+    max: float = Field(5, description="Highest possible rating.")
+
+    @model_validator(mode="after")
+    def check_scale_is_increasing(self) -> Scale:
+        if self.max <= self.min:
+            raise ValueError(f"the scale's max ({self.max:g}) must be above its min ({self.min:g})")
+        return self
+
+
+class CellRef(Strict):
+    """One cell of the ratings table, named by its user and item."""
+
+    user: str = Field(description="A user of the table (a key of data.ratings).")
+    item: str = Field(description="An item of the table (an entry of data.items).")
+
+    _user_exists = field_validator("user")(check_user_exists)
+    _item_exists = field_validator("item")(check_item_exists)
+
+
+class Data(Strict):
+    """The data the story is about: who rated what."""
+
+    corner: str = Field("User", max_length=30, description="Text of the table's top-left cell.")
+    items: list[ScreenText] = Field(min_length=1, max_length=12, description="Item names: the columns.")
+    ratings: dict[str, list[float | None]] = Field(
+        min_length=1,
+        description="One row per user, in order: the user's name, then one rating per item "
+        "(null where the user has not rated the item).",
+    )
+    scale: Scale = Field(default_factory=Scale, description="The rating scale.")
+    target: CellRef = Field(description="The missing rating the story predicts.")
+
+    @field_validator("items")
+    @classmethod
+    def check_item_names_unique(cls, items: list[str]) -> list[str]:
+        seen = [name for i, name in enumerate(items) if name in items[:i]]
+        if seen:
+            raise ValueError(f"item {seen[0]!r} is listed twice")
+        return items
+
+    @field_validator("ratings")
+    @classmethod
+    def check_table_size(cls, ratings: dict[str, list[float | None]]) -> dict[str, list[float | None]]:
+        if len(ratings) > 12:
+            raise ValueError(f"the table has {len(ratings)} users; at most 12 fit on screen")
+        return ratings
+
+
+class ModelSettings(Strict):
+    """The NCF model trained on the table (He et al., 2017, "MLP" instance, on explicit ratings)."""
+
+    embedding_size: int = Field(32, ge=1, le=512, description="Length of each 'DNA' (embedding) vector.")
+    layers: list[int] = Field(
+        default_factory=lambda: [64, 64, 32, 16, 1],
+        min_length=2,
+        description="Widths of the MLP tower from its input (the concatenated vector, twice the "
+        "embedding size) through the ReLU layers to the single rating out.",
+    )
+    learning_rate: float = Field(0.001, gt=0, le=1, description="Adam's learning rate.")
+    epochs: int = Field(400, ge=1, le=100_000, description="Passes over the known ratings.")
+    seed: int = Field(0, ge=0, description="Random seed: the same seed gives the same model.")
+
+    @field_validator("layers")
+    @classmethod
+    def check_layer_sizes_positive(cls, layers: list[int]) -> list[int]:
+        for width in layers:
+            if width < 1:
+                raise ValueError(f"layer sizes must be positive, got {width}")
+        if layers[-1] != 1:
+            raise ValueError(f"the last layer gives the rating and must have 1 unit, got {layers[-1]}")
+        return layers
+
+    @model_validator(mode="after")
+    def check_input_is_concatenation(self) -> ModelSettings:
+        if self.layers[0] != 2 * self.embedding_size:
+            raise ValueError(
+                f"the MLP's input width must be twice the embedding size ({2 * self.embedding_size}) "
+                f"because it takes the user and item vectors concatenated; got {self.layers[0]}"
+            )
+        return self
+
+
+# --- Components: one model per visual step; `component` selects it -------------------------------
+
+
+class TitleCard(Strict):
+    """A big title with an optional subtitle. Clears the screen."""
+
+    component: Literal["title_card"]
+    title: ScreenText = Field(description="The title.")
+    subtitle: str | None = Field(None, max_length=200, description="A smaller line under the title.")
+
+
+class TextCard(Strict):
+    """A heading and a paragraph of text. Clears the screen."""
+
+    component: Literal["text_card"]
+    title: ScreenText = Field(description="The heading.")
+    body: str = Field("", max_length=600, description="The paragraph under the heading.")
+
+
+class Bullets(Strict):
+    """A heading and bullet points, revealed one by one. Clears the screen."""
+
+    component: Literal["bullets"]
+    title: ScreenText = Field(description="The heading.")
+    items: list[ScreenText] = Field(min_length=1, max_length=8, description="The bullet points.")
+
+
+class Highlight(Strict):
+    """What to highlight in the ratings table: one cell, a user's row, or an item's column."""
+
+    cell: CellRef | None = Field(None, description="Highlight one cell.")
+    row: str | None = Field(None, description="Highlight a user's row.")
+    column: str | None = Field(None, description="Highlight an item's column.")
+
+    _row_exists = field_validator("row")(check_user_exists)
+    _column_exists = field_validator("column")(check_item_exists)
+
+    @model_validator(mode="after")
+    def check_exactly_one_target(self) -> Highlight:
+        chosen = [name for name in ("cell", "row", "column") if getattr(self, name) is not None]
+        if len(chosen) != 1:
+            raise ValueError("a highlight names exactly one of 'cell', 'row' or 'column'")
+        return self
+
+
+class RatingsTable(Strict):
+    """The ratings table, with missing cells shown as '?'. Reuses the table if it is on screen."""
+
+    component: Literal["ratings_table"]
+    caption: str | None = Field(None, max_length=120, description="A line above the table.")
+    highlight: list[Highlight] = Field(default_factory=list, description="Cells, rows or columns to mark.")
+
+
+class TasteTwins(Strict):
+    """The users most similar to one user (cosine similarity over co-rated items), marked in the table."""
+
+    component: Literal["taste_twins"]
+    user: str | None = Field(None, description="Whose twins to find (default: the target user).")
+    top: int = Field(2, ge=1, le=11, description="How many twins to mark.")
+    caption: str | None = Field(None, max_length=120, description="A line above the table.")
+
+    _user_exists = field_validator("user")(check_user_exists)
+
+
+class DnaVector(Strict):
+    """One labelled vector: whose it is, the name of each dimension and its values."""
+
+    label: ScreenText = Field(description="Heading above the vector, e.g. \"Alice's 'Taste DNA'\".")
+    kind: Literal["user", "item"] = Field(description="Whether it belongs to a user or an item (colour).")
+    dims: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        min_length=1, max_length=8, description="Name of each dimension."
+    )
+    values: list[float] = Field(min_length=1, max_length=8, description="One value per dimension.")
+
+    @model_validator(mode="after")
+    def check_values_match_dims(self) -> DnaVector:
+        if len(self.values) != len(self.dims):
+            raise ValueError(
+                f"{len(self.values)} values for {len(self.dims)} dimension labels; give one value per label"
+            )
+        return self
+
+
+class DnaVectors(Strict):
+    """Labelled 'DNA' vectors side by side, each with named dimensions and bars for the values."""
+
+    component: Literal["dna_vectors"]
+    title: str | None = Field(None, max_length=120, description="A heading above the vectors.")
+    vectors: list[DnaVector] = Field(min_length=1, max_length=3, description="The vectors to show.")
+
+
+class Ids(Strict):
+    """The two IDs that enter the model: the target user and item, as chips."""
+
+    component: Literal["ids"]
+    user_label: str = Field("User", max_length=30, description="Word before the user's name.")
+    item_label: str = Field("Item", max_length=30, description="Word before the item's name.")
+
+
+class EmbeddingLookup(Strict):
+    """An ID goes into an embedding table; its row is pulled out as a vector (values from the model)."""
+
+    component: Literal["embedding_lookup"]
+    side: Literal["user", "item"] = Field(description="Look up the target user's or the target item's row.")
+    title: str | None = Field(None, max_length=40, description="Table heading (default 'User Embeddings').")
+    shown_dims: int = Field(4, ge=1, le=8, description="How many of the vector's values to show.")
+    values: list[float] | None = Field(
+        None, description="Values to show instead of the trained model's embedding."
+    )
+
+
+class Concatenate(Strict):
+    """The user and item vectors join into one longer vector."""
+
+    component: Literal["concatenate"]
+    label: str = Field("Concatenated vector", max_length=40, description="Label of the joined vector.")
+
+
+class Mlp(Strict):
+    """The MLP tower, layer widths from the model; wide layers are drawn capped with an ellipsis."""
+
+    component: Literal["mlp"]
+    label: str = Field("MLP", max_length=40, description="Label above the tower.")
+    max_nodes: int = Field(6, ge=2, le=12, description="Most nodes drawn per layer before an ellipsis.")
+
+
+class ForwardPass(Strict):
+    """Activity flows from the input through each layer of the tower."""
+
+    component: Literal["forward_pass"]
+
+
+class Prediction(Strict):
+    """The output node gives the prediction (from the model unless `value` is given)."""
+
+    component: Literal["prediction"]
+    label: str = Field("Predicted rating", max_length=40, description="Text before the number.")
+    value: float | None = Field(None, description="A value to show instead of the model's prediction.")
+
+
+class TrainingLoop(Strict):
+    """Predict, compare with the true rating, measure the error, adjust, repeat; the loss curve falls."""
+
+    component: Literal["training_loop"]
+    steps: list[Annotated[str, Field(min_length=1, max_length=30)]] = Field(
+        default_factory=lambda: ["Predict", "Compare", "Measure error", "Adjust weights"],
+        min_length=2,
+        max_length=6,
+        description="The names of the loop's steps, in order.",
+    )
+    example: CellRef | None = Field(
+        None, description="A known rating to follow during training (default: the first known one)."
+    )
+    curve_label: str = Field("Training loss (MSE)", max_length=40, description="Title of the loss plot.")
+
+
+class FillTable(Strict):
+    """Back to the table: each missing cell is filled with the model's prediction."""
+
+    component: Literal["fill_table"]
+    caption: str | None = Field(None, max_length=120, description="A line above the table.")
+    only_target: bool = Field(False, description="Fill only the target cell instead of every '?'.")
+
+
+Component = Annotated[
+    TitleCard
+    | TextCard
+    | Bullets
+    | RatingsTable
+    | TasteTwins
+    | DnaVectors
+    | Ids
+    | EmbeddingLookup
+    | Concatenate
+    | Mlp
+    | ForwardPass
+    | Prediction
+    | TrainingLoop
+    | FillTable,
+    Field(discriminator="component"),
+]
+
+
+class Nudge(Strict):
+    """An author's correction to the automatic layout of a beat's visual."""
+
+    shift: tuple[float, float] = Field(
+        (0.0, 0.0), description="Move by (x, y) scene units (frame: 14.2 x 8)."
+    )
+    scale: float = Field(1.0, gt=0, le=4, description="Scale factor.")
+
+
+class Beat(Strict):
+    """One narration line and the visual step that goes with it."""
+
+    id: Identifier = Field(
+        description="Unique within its act; names recorded audio (voiceover/<stem>/<id>.wav)."
+    )
+    narration: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="What is said and captioned. May quote computed values, e.g. {{ prediction }}.",
+    )
+    spoken: str | None = Field(
+        None, max_length=2000, description="What is spoken instead, where it must differ from the caption."
+    )
+    show: Component = Field(description="The visual step, chosen by its `component` key.")
+    seconds: float | None = Field(
+        None, gt=0, le=600, description="Fixed length of the beat; default: as long as its narration."
+    )
+    at: str | None = Field(
+        None, max_length=60, description="Start the animation when this word of the narration is spoken."
+    )
+    audio: str | None = Field(
+        None, description="Recorded narration file for this beat, relative to the storyboard."
+    )
+    nudge: Nudge | None = Field(None, description="Move or scale this beat's visual by hand.")
+
+    @model_validator(mode="after")
+    def check_anchor_in_narration(self) -> Beat:
+        if self.at is not None:
+            words = re.findall(r"[\w'-]+", self.narration.lower())
+            if self.at.lower() not in words:
+                raise ValueError(f"the word {self.at!r} given in 'at' does not occur in the narration")
+        return self
+
+
+class Act(Strict):
+    """A part of the video, rendered as one Manim scene."""
+
+    id: Identifier = Field(description="Unique act id; names the scene and the cached clip.")
+    title: str = Field(
+        max_length=120, description="A human name for the act (not shown unless a beat shows it)."
+    )
+    beats: list[Beat] = Field(min_length=1, description="The beats, in order.")
+
+    @field_validator("beats")
+    @classmethod
+    def check_beat_ids_unique(cls, beats: list[Beat]) -> list[Beat]:
+        ids = [beat.id for beat in beats]
+        for i, beat_id in enumerate(ids):
+            if beat_id in ids[:i]:
+                raise ValueError(f"beat id {beat_id!r} is used twice in this act")
+        return beats
+
+
+class Storyboard(Strict):
+    """A whole explainer video: settings, the data it is about, and its acts in order."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"title": "ncfvid storyboard"},
+    )
+
+    title: ScreenText = Field(description="The video's title.")
+    video: VideoSettings = Field(default_factory=VideoSettings, description="How the video looks.")
+    voice: VoiceSettings = Field(default_factory=VoiceSettings, description="How the narration is spoken.")
+    data: Data = Field(description="The ratings table the story is about.")
+    model: ModelSettings = Field(
+        default_factory=ModelSettings, description="The NCF model trained on the data."
+    )
+    acts: list[Act] = Field(min_length=1, description="The acts, in order.")
+
+    @field_validator("acts")
+    @classmethod
+    def check_act_ids_unique(cls, acts: list[Act]) -> list[Act]:
+        ids = [act.id for act in acts]
+        for i, act_id in enumerate(ids):
+            if act_id in ids[:i]:
+                raise ValueError(f"act id {act_id!r} is used twice")
+        return acts
+
+    @property
+    def users(self) -> list[str]:
+        return list(self.data.ratings)
+
+
+def validation_context(raw: Any) -> dict[str, list[str]]:
+    """Users and items read from the raw storyboard, for the reference rules (best effort)."""
+    context: dict[str, list[str]] = {}
+    data = raw.get("data") if isinstance(raw, dict) else None
+    if isinstance(data, dict):
+        if isinstance(data.get("ratings"), dict):
+            context["users"] = [str(name) for name in data["ratings"]]
+        if isinstance(data.get("items"), list):
+            context["items"] = [str(name) for name in data["items"] if isinstance(name, str)]
+    return context

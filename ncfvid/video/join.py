@@ -1,0 +1,232 @@
+"""Join act videos into one mp4: video packets are remuxed (no re-encode), audio is re-encoded.
+
+Why the audio is not remuxed: a Manim act's audio track ends where its last sound ends, usually
+before the video does (the closing hold is silent), and it carries the AAC encoder's priming frame.
+Placing its packets at the act's video start would leave gaps between acts, which MP4 cannot express
+for AAC (players close them up and the narration drifts ahead of the picture act by act). Decoding the
+audio and writing it back as one continuous track, with each act's audio padded or trimmed to that
+act's video length, keeps every act in sync exactly; audio encoding is cheap next to video.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from .probe import VideoError, VideoInfo, probe
+
+__all__ = ["JoinResult", "join_videos"]
+
+AUDIO_BIT_RATE = 192_000  # second-generation AAC: a little headroom over Manim's default
+_AAC_FRAME = 1024  # samples per AAC-LC frame
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    info: VideoInfo
+    part_starts: list[float]  # start of each part in the joined video, seconds (for subtitles)
+
+
+def _check_compatible(parts: list[Path], infos: list[VideoInfo], extradata: list[bytes | None]) -> None:
+    first = infos[0]
+    key = (first.width, first.height, first.fps, first.video_codec, first.pix_fmt)
+    for path, info, extra in zip(parts[1:], infos[1:], extradata[1:], strict=True):
+        other = (info.width, info.height, info.fps, info.video_codec, info.pix_fmt)
+        if other != key:
+            raise VideoError(
+                f"cannot join {path} ({info.width}x{info.height} {info.fps} fps {info.video_codec} "
+                f"{info.pix_fmt}) after {parts[0]} ({first.width}x{first.height} {first.fps} fps "
+                f"{first.video_codec} {first.pix_fmt}): video settings differ"
+            )
+        if extra != extradata[0]:
+            # One avcC for the whole file: parts encoded with other parameter sets would decode wrongly.
+            raise VideoError(
+                f"cannot join {path} after {parts[0]}: encoded with different codec parameters "
+                "(e.g. rendered with and without fast holds); render all acts with the same settings"
+            )
+
+
+class _AudioTrack:
+    """One continuous AAC track fed with float32 planar chunks; emits whole AAC frames."""
+
+    def __init__(self, container: av.container.OutputContainer, rate: int, layout: str) -> None:
+        self.container = container
+        self.rate = rate
+        self.layout = layout
+        self.channels = av.AudioLayout(layout).nb_channels
+        self.stream = container.add_stream("aac", rate=rate, layout=layout)
+        self.stream.bit_rate = AUDIO_BIT_RATE
+        self.samples = 0  # samples accepted so far (the track's current end)
+        self._pending: list[np.ndarray] = []
+        self._pending_len = 0
+        self._pts = 0
+
+    def push(self, chunk: np.ndarray) -> None:
+        if chunk.shape[1] == 0:
+            return
+        self._pending.append(chunk)
+        self._pending_len += chunk.shape[1]
+        self.samples += chunk.shape[1]
+        if self._pending_len >= _AAC_FRAME:
+            data = np.concatenate(self._pending, axis=1)
+            whole = data.shape[1] - data.shape[1] % _AAC_FRAME
+            for start in range(0, whole, _AAC_FRAME):
+                self._encode(data[:, start : start + _AAC_FRAME])
+            self._pending = [data[:, whole:]]
+            self._pending_len = data.shape[1] - whole
+
+    def silence(self, count: int) -> None:
+        while count > 0:
+            n = min(count, self.rate)
+            self.push(np.zeros((self.channels, n), np.float32))
+            count -= n
+
+    def _encode(self, data: np.ndarray | None) -> None:
+        frame = None
+        if data is not None:
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data), format="fltp", layout=self.layout)
+            frame.sample_rate = self.rate
+            frame.time_base = Fraction(1, self.rate)
+            frame.pts = self._pts
+            self._pts += data.shape[1]
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
+
+    def close(self) -> None:
+        if self._pending_len:
+            self._encode(np.concatenate(self._pending, axis=1))  # aac accepts a short last frame
+        self._pending, self._pending_len = [], 0
+        self._encode(None)
+
+
+def _write_part(
+    path: Path,
+    out: av.container.OutputContainer,
+    out_video: av.stream.Stream,
+    audio: _AudioTrack | None,
+    start: Fraction,
+    end: Fraction,
+) -> None:
+    """Remux one part's video to [start, end) and append its audio, padded or trimmed to end."""
+    with av.open(str(path)) as src:
+        video = src.streams.video[0]
+        src_audio = src.streams.audio[0] if audio is not None and src.streams.audio else None
+        streams = [video] if src_audio is None else [video, src_audio]
+        # The first displayed frame goes to `start`; with B-frames the first dts lies below it.
+        shift = round(start / video.time_base) - (video.start_time or 0)
+        resampler = None
+        if audio is not None and src_audio is not None:
+            resampler = av.AudioResampler(format="fltp", layout=audio.layout, rate=audio.rate)
+        end_sample = round(end * audio.rate) if audio is not None else 0
+        placed = False
+
+        def push(converted: list[av.AudioFrame]) -> None:
+            assert audio is not None
+            for frame in converted:
+                data = frame.to_ndarray()
+                take = min(data.shape[1], end_sample - audio.samples)
+                if take > 0:
+                    audio.push(data[:, :take])
+
+        def add_audio(decoded: list[av.AudioFrame]) -> None:
+            nonlocal placed
+            assert audio is not None and resampler is not None
+            for frame in decoded:
+                if not placed and frame.pts is not None and frame.time_base is not None:
+                    # An audio track that starts late keeps its offset within the act.
+                    offset = max(Fraction(0), frame.pts * frame.time_base)
+                    audio.silence(round((start + offset) * audio.rate) - audio.samples)
+                    placed = True
+                push(resampler.resample(frame))
+
+        for packet in src.demux(*streams):
+            if packet.stream.type == "video":
+                if packet.dts is None:
+                    continue  # demux's flush packet
+                packet.pts += shift
+                packet.dts += shift
+                packet.stream = out_video
+                out.mux(packet)
+            else:
+                add_audio(list(packet.decode()))  # the dts-less flush packet drains the decoder
+        if resampler is not None:
+            push(resampler.resample(None))
+        if audio is not None:
+            # A part's audio usually stops before its video (the closing hold): silence up to the cut.
+            audio.silence(end_sample - audio.samples)
+
+
+def join_videos(parts: list[Path], output: Path) -> JoinResult:
+    """Concatenate act videos into ``output`` (written atomically) and report where each part starts.
+
+    All parts need the same video size, frame rate, codec, pixel format and codec parameters (as
+    rendered by one ncfvid configuration). If any part has audio, the output has one AAC track;
+    parts without audio contribute silence. Raises VideoError; ``output`` is only replaced on success.
+    """
+    parts = [Path(p) for p in parts]
+    output = Path(output)
+    if not parts:
+        raise VideoError("no videos to join")
+    infos = [probe(p) for p in parts]
+    extradata = []
+    for path in parts:
+        with av.open(str(path)) as src:
+            extradata.append(src.streams.video[0].codec_context.extradata)
+    _check_compatible(parts, infos, extradata)
+
+    # Part boundaries from exact frame counts (constant frame rate), so no rounding accumulates.
+    fps = infos[0].fps
+    bounds = [Fraction(0)]
+    for info in infos:
+        bounds.append(bounds[-1] + Fraction(info.frame_count) / fps)
+    with_audio = [i for i in infos if i.has_audio]
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=".joining.mp4", dir=output.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with av.open(str(parts[0])) as first:
+            template = first.streams.video[0]
+            out = av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
+            try:
+                out_video = out.add_stream_from_template(template=template)
+                audio = None
+                if with_audio:
+                    rate = max(i.audio_sample_rate or 0 for i in with_audio)
+                    audio = _AudioTrack(out, rate, _widest_layout(parts, infos))
+                for path, start, end in zip(parts, bounds[:-1], bounds[1:], strict=True):
+                    try:
+                        _write_part(path, out, out_video, audio, start, end)
+                    except (av.FFmpegError, ValueError) as error:
+                        raise VideoError(f"cannot join {path}: {str(error).splitlines()[0]}") from error
+                if audio is not None:
+                    audio.close()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    out.close()
+                raise
+            out.close()
+        info = probe(tmp)
+        os.replace(tmp, output)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return JoinResult(info=info, part_starts=[float(b) for b in bounds[:-1]])
+
+
+def _widest_layout(parts: list[Path], infos: list[VideoInfo]) -> str:
+    channels = 1
+    for path, info in zip(parts, infos, strict=True):
+        if info.has_audio:
+            with av.open(str(path)) as src:
+                channels = max(channels, src.streams.audio[0].codec_context.layout.nb_channels)
+    return "mono" if channels == 1 else "stereo"
