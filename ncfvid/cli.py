@@ -300,9 +300,9 @@ def model(storyboard: Path) -> None:
     Example:
       ncfvid model storyboards/ncf.yaml
     """
+    from ncfvid.model import train
     from ncfvid.pipeline import load
     from ncfvid.story import ncf_config, ratings_matrix
-    from ncfvid.model import train
 
     loaded = load(storyboard)
     story = loaded.story

@@ -124,9 +124,7 @@ def compile_act(
                 p=_component_params(story, beat),
             )
         )
-    act_recordings = {
-        b.id: recordings[f"{act.id}.{b.id}"] for b in act.beats if f"{act.id}.{b.id}" in recordings
-    }
+    act_recordings = {b.id: recordings[f"{act.id}.{b.id}"] for b in act.beats if f"{act.id}.{b.id}" in recordings}
     return CompiledAct(
         id=act.id,
         class_name=scene_class_name(index, act.id),
@@ -144,10 +142,7 @@ def _block(value: Any, indent: int) -> str:
         return one
     pad = " " * (indent + 4)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = [
-            f"{pad}{f.name}={_block(getattr(value, f.name), indent + 4)},"
-            for f in dataclasses.fields(value)
-        ]
+        fields = [f"{pad}{f.name}={_block(getattr(value, f.name), indent + 4)}," for f in dataclasses.fields(value)]
         return f"{type(value).__name__}(\n" + "\n".join(fields) + "\n" + " " * indent + ")"
     if isinstance(value, dict):
         rows = [f"{pad}{py_literal(k)}: {_block(v, indent + 4)}," for k, v in value.items()]
@@ -163,9 +158,7 @@ def _block(value: Any, indent: int) -> str:
                     current = ""
                 current += f"{text}, "
             lines.append(current)
-            return (
-                open_ + "\n" + "\n".join(pad + line.rstrip() for line in lines) + "\n" + " " * indent + close
-            )
+            return open_ + "\n" + "\n".join(pad + line.rstrip() for line in lines) + "\n" + " " * indent + close
         rows = [f"{pad}{_block(v, indent + 4)}," for v in value]
         return open_ + "\n" + "\n".join(rows) + "\n" + " " * indent + close
     return one

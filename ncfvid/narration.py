@@ -43,10 +43,6 @@ def render_narration(text: str, context: dict[str, Any]) -> str:
             ) from None
         if isinstance(value, (dict, list)):
             raise NarrationError(f"{{{{ {name} }}}} is a collection; quote one of its fields")
-        return (
-            f"{value:g}"
-            if isinstance(value, float) and value == int(value) and abs(value) >= 10
-            else str(value)
-        )
+        return f"{value:g}" if isinstance(value, float) and value == int(value) and abs(value) >= 10 else str(value)
 
     return QUOTE.sub(substitute, text)

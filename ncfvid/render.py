@@ -113,10 +113,11 @@ def plan(
     return jobs
 
 
-def manim_environment(settings: RenderSettings, out: Path, work: Path) -> dict[str, str]:
+def manim_environment(settings: RenderSettings, out: Path, work: Path, act_id: str) -> dict[str, str]:
     env = dict(os.environ)
     env["NCFVID_VOICE"] = json.dumps(dict(settings.voice_overrides))
-    env["NCFVID_AUDIO_CACHE"] = str((out / "cache" / "audio").resolve())
+    # One audio folder per act: manim-voiceover's cache index is not safe for concurrent writers.
+    env["NCFVID_AUDIO_CACHE"] = str((out / "cache" / "audio" / act_id).resolve())
     env["NCFVID_CUES_DIR"] = str(work.resolve())
     env["NCFVID_BURN_CAPTIONS"] = "1" if settings.burn_captions else "0"
     env["NCFVID_FAST_HOLDS"] = "1" if settings.fast_holds else "0"
@@ -144,7 +145,7 @@ def render_act(job: ActJob, module_path: Path, settings: RenderSettings, out: Pa
         "--progress_bar",
         "none",
         "--media_dir",
-        str(work / "media"),
+        str((work / "media").resolve()),
         str(module_path.resolve()),
         job.scene,
     ]
@@ -154,7 +155,7 @@ def render_act(job: ActJob, module_path: Path, settings: RenderSettings, out: Pa
                 command,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=manim_environment(settings, out, work),
+                env=manim_environment(settings, out, work, job.act_id),
                 cwd=work,
                 check=False,
             )
@@ -225,7 +226,7 @@ def render_jobs(
 
 def assemble(jobs: Sequence[ActJob], video_path: Path) -> tuple[float, list[float]]:
     """Join the act clips into the final video and write its SRT and VTT; returns (length, act starts)."""
-    from ncfvid.subtitles import Cue, join_act_cues, write_subtitles
+    from ncfvid.subtitles import join_act_cues, split_caption, write_subtitles
     from ncfvid.video.join import join_videos
 
     clips = [job.clip_dir / "clip.mp4" for job in jobs]
@@ -233,7 +234,8 @@ def assemble(jobs: Sequence[ActJob], video_path: Path) -> tuple[float, list[floa
     acts = []
     for job, start in zip(jobs, result.part_starts, strict=True):
         raw = json.loads((job.clip_dir / "cues.json").read_text(encoding="utf-8"))
-        acts.append(([Cue(c["start"], c["end"], c["text"]) for c in raw], start))
-    cues = join_act_cues(acts)
+        acts.append(([cue for c in raw for cue in split_caption(c["text"], c["start"], c["end"])], start))
+    lengths = [b - a for a, b in zip(result.part_starts, [*result.part_starts[1:], result.info.duration], strict=True)]
+    cues = join_act_cues(acts, lengths)
     write_subtitles(cues, video_path.with_suffix(".srt"), video_path.with_suffix(".vtt"))
     return result.info.duration, list(result.part_starts)

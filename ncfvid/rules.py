@@ -70,8 +70,7 @@ def check_target_is_missing(story: Storyboard) -> Iterator[Finding]:
     if index < len(row) and row[index] is not None:
         yield (
             ("data", "target"),
-            f"{d.target.user} already rated {d.target.item} ({row[index]:g}); the target must be a missing "
-            "(null) cell",
+            f"{d.target.user} already rated {d.target.item} ({row[index]:g}); the target must be a missing (null) cell",
             "error",
         )
 
@@ -126,8 +125,7 @@ def check_beats(story: Storyboard, base_dir: Path) -> Iterator[Finding]:
                 if show.shown_dims > story.model.embedding_size:
                     yield (
                         (*here, "show", "shown_dims"),
-                        f"shows {show.shown_dims} values but the embedding has only "
-                        f"{story.model.embedding_size}",
+                        f"shows {show.shown_dims} values but the embedding has only {story.model.embedding_size}",
                         "error",
                     )
                 if show.values is not None and len(show.values) < show.shown_dims:

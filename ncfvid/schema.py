@@ -318,9 +318,7 @@ class EmbeddingLookup(Strict):
     side: Literal["user", "item"] = Field(description="Look up the target user's or the target item's row.")
     title: str | None = Field(None, max_length=40, description="Table heading (default 'User Embeddings').")
     shown_dims: int = Field(4, ge=1, le=8, description="How many of the vector's values to show.")
-    values: list[float] | None = Field(
-        None, description="Values to show instead of the trained model's embedding."
-    )
+    values: list[float] | None = Field(None, description="Values to show instead of the trained model's embedding.")
 
 
 class Concatenate(Strict):
@@ -398,18 +396,14 @@ Component = Annotated[
 class Nudge(Strict):
     """An author's correction to the automatic layout of a beat's visual."""
 
-    shift: tuple[float, float] = Field(
-        (0.0, 0.0), description="Move by (x, y) scene units (frame: 14.2 x 8)."
-    )
+    shift: tuple[float, float] = Field((0.0, 0.0), description="Move by (x, y) scene units (frame: 14.2 x 8).")
     scale: float = Field(1.0, gt=0, le=4, description="Scale factor.")
 
 
 class Beat(Strict):
     """One narration line and the visual step that goes with it."""
 
-    id: Identifier = Field(
-        description="Unique within its act; names recorded audio (voiceover/<stem>/<id>.wav)."
-    )
+    id: Identifier = Field(description="Unique within its act; names recorded audio (voiceover/<stem>/<id>.wav).")
     narration: str = Field(
         min_length=1,
         max_length=2000,
@@ -425,9 +419,7 @@ class Beat(Strict):
     at: str | None = Field(
         None, max_length=60, description="Start the animation when this word of the narration is spoken."
     )
-    audio: str | None = Field(
-        None, description="Recorded narration file for this beat, relative to the storyboard."
-    )
+    audio: str | None = Field(None, description="Recorded narration file for this beat, relative to the storyboard.")
     nudge: Nudge | None = Field(None, description="Move or scale this beat's visual by hand.")
 
     @model_validator(mode="after")
@@ -443,9 +435,7 @@ class Act(Strict):
     """A part of the video, rendered as one Manim scene."""
 
     id: Identifier = Field(description="Unique act id; names the scene and the cached clip.")
-    title: str = Field(
-        max_length=120, description="A human name for the act (not shown unless a beat shows it)."
-    )
+    title: str = Field(max_length=120, description="A human name for the act (not shown unless a beat shows it).")
     beats: list[Beat] = Field(min_length=1, description="The beats, in order.")
 
     @field_validator("beats")
@@ -471,9 +461,7 @@ class Storyboard(Strict):
     video: VideoSettings = Field(default_factory=VideoSettings, description="How the video looks.")
     voice: VoiceSettings = Field(default_factory=VoiceSettings, description="How the narration is spoken.")
     data: Data = Field(description="The ratings table the story is about.")
-    model: ModelSettings = Field(
-        default_factory=ModelSettings, description="The NCF model trained on the data."
-    )
+    model: ModelSettings = Field(default_factory=ModelSettings, description="The NCF model trained on the data.")
     acts: list[Act] = Field(min_length=1, description="The acts, in order.")
 
     @field_validator("acts")

@@ -104,9 +104,7 @@ def story_data(story: Storyboard, result: TrainResult, example: tuple[str, str] 
         target_user=d.target.user,
         target_item=d.target.item,
         prediction=round(float(result.predictions[u, i]), PREDICTION_PLACES),
-        predictions=tuple(
-            tuple(round(float(v), PREDICTION_PLACES) for v in row) for row in result.predictions
-        ),
+        predictions=tuple(tuple(round(float(v), PREDICTION_PLACES) for v in row) for row in result.predictions),
         user_vector=tuple(_r(v, DISPLAY_PLACES) for v in result.user_embeddings[u]),
         item_vector=tuple(_r(v, DISPLAY_PLACES) for v in result.item_embeddings[i]),
         user_table=tuple(tuple(_r(v, 3) for v in row[:TABLE_COLUMNS]) for row in result.user_embeddings),

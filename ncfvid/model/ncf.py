@@ -95,11 +95,7 @@ class NCFConfig:
         if not layers or not all(_is_int(w) and w >= 1 for w in layers):
             raise ValueError(f"layers must be a non-empty sequence of positive integers, got {self.layers!r}")
         object.__setattr__(self, "layers", tuple(int(w) for w in layers))
-        if (
-            not _is_real(self.learning_rate)
-            or not math.isfinite(self.learning_rate)
-            or self.learning_rate <= 0
-        ):
+        if not _is_real(self.learning_rate) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be a positive finite number, got {self.learning_rate!r}")
         if not _is_int(self.epochs) or self.epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
@@ -205,9 +201,7 @@ class NCFModel:
         users = np.asarray(users, dtype=np.intp)
         items = np.asarray(items, dtype=np.intp)
         if users.shape != items.shape or users.ndim != 1:
-            raise ValueError(
-                f"users and items must be 1-D and of equal length, got {users.shape}, {items.shape}"
-            )
+            raise ValueError(f"users and items must be 1-D and of equal length, got {users.shape}, {items.shape}")
         p = self.params
         x = np.concatenate([p["user_embedding"][users], p["item_embedding"][items]], axis=1)
         activations = [x]
@@ -361,9 +355,7 @@ def parse_ratings(
             if value is None:
                 continue
             if not _is_real(value) or not math.isfinite(float(value)):
-                raise ValueError(
-                    f"rating at (user {u}, item {i}) must be a finite number or None, got {value!r}"
-                )
+                raise ValueError(f"rating at (user {u}, item {i}) must be a finite number or None, got {value!r}")
             users.append(u)
             items.append(i)
             values.append(float(value))

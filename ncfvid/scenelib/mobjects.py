@@ -401,9 +401,7 @@ class LossPlot(VGroup):
         self.curve = VMobject(stroke_color=color, stroke_width=4).set_points_as_corners(points)
         self.title = label(title, size=24, color=text_color, max_width=width)
         self.title.next_to(self.y_axis, UP, buff=0.25).align_to(self.y_axis, LEFT)
-        self.x_label = label(
-            f"epochs (0\u2013{len(self.losses)})", size=18, color=text_color, max_width=width
-        )
+        self.x_label = label(f"epochs (0\u2013{len(self.losses)})", size=18, color=text_color, max_width=width)
         self.x_label.next_to(self.x_axis, DOWN, buff=0.15)
         self.y_top = label(format_value(top, 1), size=16, color=text_color).next_to(
             self.y_axis.get_top(), LEFT, buff=0.1

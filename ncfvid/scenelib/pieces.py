@@ -20,7 +20,6 @@ from manim import (
     Dot,
     Line,
     Mobject,
-    Rectangle,
     Text,
     UpdateFromAlphaFunc,
     VGroup,
@@ -165,17 +164,13 @@ class PiecesMixin:
             chips.append(chip)
         return chips[0], chips[1]
 
-    def embedding_lookup(
-        self, side: str, title: str | None, values: Sequence[float] | None, shown_dims: int
-    ) -> Lookup:
+    def embedding_lookup(self, side: str, title: str | None, values: Sequence[float] | None, shown_dims: int) -> Lookup:
         """The embedding table under the side's id chip, its row marked, and the vector below it."""
         d = self.data
         color = self.theme.user if side == "user" else self.theme.item
         ids, matrix = (d.users, d.user_table) if side == "user" else (d.items, d.item_table)
         name = d.target_user if side == "user" else d.target_item
-        vector_values = (
-            list(values) if values is not None else list(d.user_vector if side == "user" else d.item_vector)
-        )
+        vector_values = list(values) if values is not None else list(d.user_vector if side == "user" else d.item_vector)
         default_title = "User embeddings" if side == "user" else "Item embeddings"
         table = EmbeddingTable(title or default_title, ids, matrix, color, self.theme.text)
         vector = VectorColumn(shown_values(vector_values, shown_dims), color, self.theme.text)
@@ -287,9 +282,7 @@ class PiecesMixin:
         left = node.get_right()[0] + 1.0
         fit(readout, self.area.right - left, self.area.height / 2)
         readout.move_to([(left + self.area.right) / 2, node.get_y(), 0])
-        arrow = Arrow(
-            node.get_right(), readout.get_left(), buff=0.15, color=self.theme.accent, stroke_width=4
-        )
+        arrow = Arrow(node.get_right(), readout.get_left(), buff=0.15, color=self.theme.accent, stroke_width=4)
         return Readout(arrow, readout, number)
 
     # --- training -------------------------------------------------------------------------------

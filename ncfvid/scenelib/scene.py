@@ -38,7 +38,6 @@ from ncfvid.storydata import StoryData, Theme
 # Set by `ncfvid render` for the Manim subprocess; defaults keep a plain `manim` run working.
 ENV_VOICE = "NCFVID_VOICE"  # JSON object overriding the storyboard's voice settings
 ENV_AUDIO_CACHE = "NCFVID_AUDIO_CACHE"  # folder for synthesised audio (content-hashed)
-ENV_RECORDINGS = "NCFVID_RECORDINGS"  # folder of recorded narration, <beat id>.wav|.mp3
 ENV_CUES_DIR = "NCFVID_CUES_DIR"  # where each act writes <SceneName>.cues.json
 ENV_BURN_CAPTIONS = "NCFVID_BURN_CAPTIONS"  # "1": draw captions into the picture
 ENV_FAST_HOLDS = "NCFVID_FAST_HOLDS"  # "0": let Manim encode every frame of a hold
@@ -268,12 +267,6 @@ def _make_speech_service(settings: dict[str, Any], recordings: dict[str, str]) -
     from ncfvid.speech.registry import make_service
 
     cache_dir = Path(os.environ.get(ENV_AUDIO_CACHE, Path(config.media_dir) / "voiceovers"))
-    options = {k: v for k, v in settings.items() if k not in ("engine", "pause", "options")}
+    options = {k: v for k, v in settings.items() if k in ("voice", "rate")}
     options.update(settings.get("options", {}))
-    recordings_dir = os.environ.get(ENV_RECORDINGS)
-    return make_service(
-        settings.get("engine", "espeak"),
-        cache_dir=cache_dir,
-        options=options,
-        recordings_dir=Path(recordings_dir) if recordings_dir else None,
-    )
+    return make_service(settings.get("engine", "espeak"), cache_dir=cache_dir, options=options, recordings=recordings)
