@@ -260,7 +260,16 @@ def render(
     render_jobs(job_list, module_path, settings, folder, report)
     name = prepared.loaded.stem if not acts else f"{prepared.loaded.stem}-" + "-".join(a.id for _, a in chosen)
     video = folder / f"{name}.mp4"
-    length, _ = assemble(job_list, video)
+    # The video is already the join of exactly these clips: nothing to do (a no-change re-render).
+    manifest = video.with_name(f".{video.name}.clips.json")
+    keys = json.dumps([job.key for job in job_list])
+    if video.is_file() and manifest.is_file() and manifest.read_text(encoding="utf-8") == keys:
+        from ncfvid.video.probe import probe
+
+        length = probe(video).duration
+    else:
+        length, _ = assemble(job_list, video)
+        manifest.write_text(keys, encoding="utf-8")
     say(f"{video}  ({length:.1f} s of video, rendered in {time.perf_counter() - started:.1f} s)")
     if quiet:
         click.echo(str(video))

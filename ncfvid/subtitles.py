@@ -1,14 +1,32 @@
-"""Captions: split narration into readable cues and write SRT and WebVTT for the whole video."""
+"""Captions: split narration into readable cues and write SRT and WebVTT for the whole video.
+
+Pure Python (no manim). Times are seconds. A cue has at most `max_lines` lines of about `max_chars`
+characters (lines joined with "\\n"); a single word longer than that stays whole on its own line.
+Cues prefer to end at the end of a sentence (then of a clause), lines within a cue are balanced and
+prefer to break after punctuation.
+
+Acts are rendered separately; each act's cues are relative to the act's start, and `join_act_cues`
+places them in the joined video.
+"""
 
 from __future__ import annotations
 
+import difflib
+import json
+import math
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 MAX_CHARS = 42
 MAX_LINES = 2
+
+# Words a line should not end with when it can be helped.
+_WEAK_ENDS = frozenset("a an the of to in on at by for with and or but from into as is are".split())
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+_CLAUSE_END = re.compile(r"[,;:—–][\"'”’)\]]*$")
 
 
 @dataclass(frozen=True)
@@ -20,125 +38,311 @@ class Cue:
     text: str
 
 
-def _lines(words: list[str], max_chars: int) -> list[str]:
-    lines: list[str] = []
-    current = ""
+# --- splitting ---------------------------------------------------------------------------------
+
+
+def _break_kind(word: str, next_word: str | None) -> int:
+    """2 after the end of a sentence, 1 after a clause (or before a dash), else 0."""
+    if _SENTENCE_END.search(word):
+        return 2
+    if _CLAUSE_END.search(word) or next_word in ("—", "–", "-"):
+        return 1
+    return 0
+
+
+def _line_count(words: Sequence[str], max_chars: int) -> int:
+    """Lines needed to wrap `words` greedily (the fewest possible)."""
+    lines, current = 0, -1
     for word in words:
-        candidate = f"{current} {word}" if current else word
-        if current and len(candidate) > max_chars:
-            lines.append(current)
-            current = word
+        if current >= 0 and current + 1 + len(word) <= max_chars:
+            current += 1 + len(word)
         else:
-            current = candidate
-    if current:
-        lines.append(current)
+            lines += 1
+            current = len(word)
     return lines
 
 
-def _balance(words: list[str], max_chars: int) -> str:
-    """Two lines of about equal length (a single line if it fits)."""
-    text = " ".join(words)
-    if len(text) <= max_chars:
-        return text
-    best, best_score = text, None
-    for cut in range(1, len(words)):
-        first, second = " ".join(words[:cut]), " ".join(words[cut:])
-        if len(first) > max_chars or len(second) > max_chars:
+def _wrap(words: Sequence[str], max_chars: int) -> str:
+    """`words` on as few lines as possible, as balanced as possible, preferring breaks after punctuation."""
+    joined = " ".join(words)
+    if len(joined) <= max_chars:
+        return joined
+    n = len(words)
+    m = _line_count(words, max_chars)
+    lengths = [len(w) for w in words]
+
+    def line_len(i: int, j: int) -> int:
+        return sum(lengths[i:j]) + (j - i - 1)
+
+    target = (len(joined) - (m - 1)) / m
+    # best[k][j]: (cost, previous cut) for words[:j] on k lines
+    inf = (math.inf, -1)
+    best = [[inf] * (n + 1) for _ in range(m + 1)]
+    best[0][0] = (0.0, -1)
+    for k in range(1, m + 1):
+        for j in range(1, n + 1):
+            for i in range(j - 1, -1, -1):
+                length = line_len(i, j)
+                if length > max_chars and j - i > 1:
+                    break
+                previous = best[k - 1][i][0]
+                if previous == math.inf:
+                    continue
+                cost = previous + abs(length - target)
+                if j < n:
+                    # Lines may be less balanced to break after punctuation, but not after "the", "of", ...
+                    cost -= (0, max_chars / 4, max_chars / 2)[_break_kind(words[j - 1], words[j])]
+                    if words[j - 1].lower() in _WEAK_ENDS:
+                        cost += 3
+                    if k == 1 and length > target:  # slightly prefer the longer line at the bottom
+                        cost += 0.5
+                if cost < best[k][j][0]:
+                    best[k][j] = (cost, i)
+    if best[m][n][0] == math.inf:  # cannot happen, but never lose words
+        return joined
+    cuts = []
+    j, k = n, m
+    while k > 0:
+        i = best[k][j][1]
+        cuts.append((i, j))
+        j, k = i, k - 1
+    return "\n".join(" ".join(words[i:j]) for i, j in reversed(cuts))
+
+
+def _chunk(words: Sequence[str], max_chars: int, max_lines: int) -> list[tuple[int, int]]:
+    """Word ranges, one per cue: as few cues as possible, ending at sentence (or clause) ends where
+    that costs little, avoiding very short cues."""
+    n = len(words)
+    capacity = max_chars * max_lines
+    best: list[tuple[float, int]] = [(0.0, -1)] + [(math.inf, -1)] * n
+    for j in range(1, n + 1):
+        for i in range(j - 1, -1, -1):
+            if _line_count(words[i:j], max_chars) > max_lines and j - i > 1:
+                break
+            if best[i][0] == math.inf:
+                continue
+            chars = sum(len(w) for w in words[i:j]) + (j - i - 1)
+            cost = 1.0 + 0.2 * (chars / capacity) ** 2
+            if j < n:
+                cost += (0.8, 0.35, 0.0)[_break_kind(words[j - 1], words[j])]
+            if chars < 0.4 * max_chars and not (i == 0 and j == n):
+                cost += 0.4
+            total = best[i][0] + cost
+            if total < best[j][0]:
+                best[j] = (total, i)
+    ranges = []
+    j = n
+    while j > 0:
+        i = best[j][1]
+        ranges.append((i, j))
+        j = i
+    return list(reversed(ranges))
+
+
+def _normal(word: str) -> str:
+    return "".join(ch for ch in word.lower() if ch.isalnum())
+
+
+def _word_times(
+    words: Sequence[str], offsets: Sequence[int], word_times: Sequence[tuple[float, str]], start: float, end: float
+) -> list[float]:
+    """A time for each caption word: from `word_times` (matched by position when the counts agree,
+    else by text), interpolated by character position where a word has no time."""
+    known: dict[int, float] = {}
+    if len(word_times) == len(words):
+        known = {i: float(t) for i, (t, _) in enumerate(word_times)}
+    else:
+        matcher = difflib.SequenceMatcher(
+            None, [_normal(w) for w in words], [_normal(w) for _, w in word_times], autojunk=False
+        )
+        for block in matcher.get_matching_blocks():
+            for k in range(block.size):
+                known[block.a + k] = float(word_times[block.b + k][0])
+    total = offsets[-1] + len(words[-1]) if words else 1
+    anchors = sorted([(offsets[i], t) for i, t in known.items()])
+    times = []
+    for i, offset in enumerate(offsets):
+        if i in known:
+            times.append(known[i])
             continue
-        score = abs(len(first) - len(second)) - (8 if re.search(r"[,.;:!?]$", first) else 0)
-        if best_score is None or score < best_score:
-            best, best_score = f"{first}\n{second}", score
-    return best
+        before = [(o, t) for o, t in anchors if o <= offset] or [(0, start)]
+        after = [(o, t) for o, t in anchors if o > offset] or [(total, end)]
+        (x0, y0), (x1, y1) = before[-1], after[0]
+        times.append(y0 if x1 == x0 else y0 + (y1 - y0) * (offset - x0) / (x1 - x0))
+    clamped = []
+    latest = start
+    for t in times:
+        latest = min(max(t, latest), end)
+        clamped.append(latest)
+    return clamped
 
 
 def split_caption(
-    text: str, start: float, end: float, max_chars: int = MAX_CHARS, max_lines: int = MAX_LINES
+    text: str,
+    start: float,
+    end: float,
+    max_chars: int = MAX_CHARS,
+    max_lines: int = MAX_LINES,
+    word_times: Sequence[tuple[float, str]] | None = None,
 ) -> list[Cue]:
-    """Cues of at most `max_lines` lines of about `max_chars` characters, timed by their share of the
-    characters over [start, end]. Breaks prefer the ends of sentences."""
+    """Cues for one narration shown over [start, end].
+
+    Each cue has at most `max_lines` lines of at most `max_chars` characters (a longer single word
+    stays whole). Without `word_times` cues are timed by their share of the characters; with
+    `word_times` ((seconds, word) for the spoken words, on the same clock as `start` and `end`, e.g.
+    ``[(tracker.start_t + t, w) for t, w in ncfvid.speech.word_timings(tracker.data)]``) a cue starts
+    when its first word is spoken and lasts until the next cue starts. Times stay within [start, end]
+    and never go backwards.
+    """
     words = text.split()
     if not words:
         return []
-    # Group lines into cues, starting a new cue after a sentence end when the cue is already long.
-    lines = _lines(words, max_chars)
-    groups: list[list[str]] = []
-    for line in lines:
-        line_words = line.split()
-        if groups and len(groups[-1]) < max_lines:
-            groups[-1].append(line)
-        else:
-            groups.append([line])
-        del line_words
-    chunks = [" ".join(group).split() for group in groups]
-    total = sum(len(" ".join(chunk)) for chunk in chunks)
-    cues: list[Cue] = []
-    t = start
-    for chunk in chunks:
-        share = (end - start) * len(" ".join(chunk)) / total
-        cues.append(Cue(round(t, 3), round(min(end, t + share), 3), _balance(chunk, max_chars)))
-        t += share
+    if max_chars < 1 or max_lines < 1:
+        raise ValueError("max_chars and max_lines must be at least 1")
+    end = max(end, start)
+    offsets = []
+    position = 0
+    for word in words:
+        offsets.append(position)
+        position += len(word) + 1
+    total = position - 1
+    ranges = _chunk(words, max_chars, max_lines)
+    if word_times:
+        times = _word_times(words, offsets, word_times, start, end)
+        starts = [times[i] for i, _ in ranges]
+    else:
+        starts = [start + (end - start) * offsets[i] / total for i, _ in ranges]
+    starts[0] = max(starts[0], start)
+    cues = []
+    for index, (i, j) in enumerate(ranges):
+        cue_end = starts[index + 1] if index + 1 < len(ranges) else end
+        cues.append(Cue(starts[index], max(cue_end, starts[index]), _wrap(words[i:j], max_chars)))
     return cues
 
 
-def offset_cues(cues: list[Cue], seconds: float) -> list[Cue]:
-    return [Cue(round(c.start + seconds, 3), round(c.end + seconds, 3), c.text) for c in cues]
+# --- moving and joining ------------------------------------------------------------------------
 
 
-def join_act_cues(acts: list[tuple[list[Cue], float]], lengths: list[float] | None = None) -> list[Cue]:
-    """Each act's cues moved to where the act starts in the joined video, kept inside their act."""
+def offset_cues(cues: Iterable[Cue], seconds: float) -> list[Cue]:
+    """The cues moved `seconds` later (earlier if negative)."""
+    return [Cue(c.start + seconds, c.end + seconds, c.text) for c in cues]
+
+
+def join_act_cues(
+    acts: Sequence[tuple[Sequence[Cue], float]],
+    lengths: Sequence[float] | None = None,
+) -> list[Cue]:
+    """All acts' cues on the joined video's clock.
+
+    `acts` holds (cues relative to the act's start, the act's start in the joined video). Each cue is
+    kept inside its act: not before its start, not after its end (its start plus `lengths[i]` when
+    given, else the next act's start; the last act is open-ended without `lengths`). Cues left empty
+    are dropped.
+    """
+    if lengths is not None and len(lengths) != len(acts):
+        raise ValueError("lengths must have one entry per act")
     joined: list[Cue] = []
-    for index, (cues, start) in enumerate(acts):
-        limit = start + lengths[index] if lengths is not None else None
-        for cue in offset_cues(cues, start):
-            end = min(cue.end, limit) if limit is not None else cue.end
-            if end > cue.start:
-                joined.append(Cue(cue.start, end, cue.text))
+    for index, (cues, act_start) in enumerate(acts):
+        if lengths is not None:
+            limit = act_start + lengths[index]
+        elif index + 1 < len(acts):
+            limit = acts[index + 1][1]
+        else:
+            limit = math.inf
+        for cue in cues:
+            begin = min(act_start + max(cue.start, 0.0), limit)
+            finish = min(act_start + cue.end, limit)
+            if finish > begin:
+                joined.append(Cue(begin, finish, cue.text))
     return joined
 
 
+# --- files -------------------------------------------------------------------------------------
+
+
 def _stamp(seconds: float, separator: str) -> str:
-    ms = int(round(seconds * 1000))
+    ms = max(int(round(seconds * 1000)), 0)
     hours, ms = divmod(ms, 3_600_000)
     minutes, ms = divmod(ms, 60_000)
     secs, ms = divmod(ms, 1000)
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{ms:03d}"
 
 
-def to_srt(cues: list[Cue]) -> str:
-    blocks = [f"{i}\n{_stamp(c.start, ',')} --> {_stamp(c.end, ',')}\n{c.text}\n" for i, c in enumerate(cues, start=1)]
-    return "\n".join(blocks)
+def _clean(text: str) -> list[str]:
+    """Cue lines: no blank lines (they would end the cue) and no '-->' (it marks timings)."""
+    return [line.strip().replace("-->", "->") for line in text.splitlines() if line.strip()]
 
 
-def to_vtt(cues: list[Cue]) -> str:
-    blocks = [f"{_stamp(c.start, '.')} --> {_stamp(c.end, '.')}\n{c.text}\n" for c in cues]
-    return "WEBVTT\n\n" + "\n".join(blocks)
+def to_srt(cues: Iterable[Cue]) -> str:
+    """SubRip: numbered blocks, `HH:MM:SS,mmm --> HH:MM:SS,mmm`, the text, a blank line between."""
+    blocks = []
+    for index, cue in enumerate(cues, start=1):
+        lines = _clean(cue.text) or [" "]
+        blocks.append("\n".join([str(index), f"{_stamp(cue.start, ',')} --> {_stamp(cue.end, ',')}", *lines]))
+    return "\n\n".join(blocks) + "\n" if blocks else ""
+
+
+def _vtt_escape(line: str) -> str:
+    return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_vtt(cues: Iterable[Cue]) -> str:
+    """WebVTT: a `WEBVTT` header, then `HH:MM:SS.mmm --> HH:MM:SS.mmm` and the (escaped) text per cue."""
+    blocks = ["WEBVTT"]
+    for cue in cues:
+        lines = [_vtt_escape(line) for line in _clean(cue.text)] or [" "]
+        blocks.append("\n".join([f"{_stamp(cue.start, '.')} --> {_stamp(cue.end, '.')}", *lines]))
+    return "\n\n".join(blocks) + "\n"
+
+
+_TIMING = re.compile(r"(\d+):(\d{1,2}):(\d{1,2})[,.](\d{1,3})\s*-->\s*(\d+):(\d{1,2}):(\d{1,2})[,.](\d{1,3})")
+
+
+def _seconds(h: str, m: str, s: str, ms: str) -> float:
+    return int(h) * 3600 + int(m) * 60 + int(s) + int(ms.ljust(3, "0")) / 1000
 
 
 def read_srt(text: str) -> list[Cue]:
-    """Parse SRT (as written by `to_srt`)."""
+    """Parse SubRip text (also tolerates a BOM, CRLF line ends and a missing index)."""
     cues = []
-    for block in re.split(r"\n\s*\n", text.strip()):
-        lines = block.splitlines()
-        if len(lines) < 3:
-            continue
-        start, end = (_parse(part) for part in lines[1].split(" --> "))
-        cues.append(Cue(start, end, "\n".join(lines[2:])))
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    for block in re.split(r"\n[ \t]*\n", text.strip()):
+        lines = block.split("\n")
+        for k, line in enumerate(lines[:2]):
+            timing = _TIMING.search(line)
+            if timing:
+                g = timing.groups()
+                body = "\n".join(x for x in lines[k + 1 :] if x.strip())
+                cues.append(Cue(_seconds(*g[:4]), _seconds(*g[4:]), body))
+                break
     return cues
 
 
-def _parse(stamp: str) -> float:
-    hours, minutes, rest = stamp.strip().replace(",", ".").split(":")
-    return int(hours) * 3600 + int(minutes) * 60 + float(rest)
+def cues_to_json(cues: Iterable[Cue]) -> str:
+    """A JSON list of {"start", "end", "text"} (the act sidecar format)."""
+    return json.dumps([asdict(c) for c in cues], ensure_ascii=False, indent=1)
+
+
+def cues_from_json(text: str) -> list[Cue]:
+    """Cues from a JSON list of objects with "start", "end" and "text" (other keys are ignored)."""
+    return [Cue(float(item["start"]), float(item["end"]), str(item["text"])) for item in json.loads(text)]
 
 
 def _write(path: Path, text: str) -> None:
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
-def write_subtitles(cues: list[Cue], srt_path: Path, vtt_path: Path) -> None:
-    """Write both files, each atomically."""
-    _write(srt_path, to_srt(cues))
-    _write(vtt_path, to_vtt(cues))
+def write_subtitles(cues: Sequence[Cue], srt_path: Path | None, vtt_path: Path | None) -> None:
+    """Write SRT and WebVTT (either may be None), each atomically: a temporary file in the same
+    folder, then os.replace."""
+    if srt_path is not None:
+        _write(Path(srt_path), to_srt(cues))
+    if vtt_path is not None:
+        _write(Path(vtt_path), to_vtt(cues))

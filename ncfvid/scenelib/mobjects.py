@@ -246,8 +246,10 @@ class DnaCard(VGroup):
     """A heading over a labelled vector with value bars: a user's or an item's 'DNA'."""
 
     def __init__(self, title: str, dims: Sequence[str], values: Sequence[float], color: str, text_color: str):
-        self.vector = VectorColumn(values, color, text_color, dims=dims, bars=True, box_width=1.5, size=24)
-        self.title = label(title, size=30, color=color, max_width=max(self.vector.width, 3.8), weight="BOLD")
+        self.vector = VectorColumn(
+            values, color, text_color, dims=dims, bars=True, box_width=2.0, box_height=0.75, size=32
+        )
+        self.title = label(title, size=34, color=color, max_width=max(self.vector.width, 4.5), weight="BOLD")
         self.title.next_to(self.vector, UP, buff=0.4)
         super().__init__(self.title, self.vector)
 
@@ -390,6 +392,7 @@ class LossPlot(VGroup):
         text_color: str,
         width: float = 5.2,
         height: float = 3.2,
+        epochs: int | None = None,
     ):
         self.losses = [float(v) for v in losses]
         self.plot_width, self.plot_height = width, height
@@ -401,7 +404,12 @@ class LossPlot(VGroup):
         self.curve = VMobject(stroke_color=color, stroke_width=4).set_points_as_corners(points)
         self.title = label(title, size=24, color=text_color, max_width=width)
         self.title.next_to(self.y_axis, UP, buff=0.25).align_to(self.y_axis, LEFT)
-        self.x_label = label(f"epochs (0\u2013{len(self.losses)})", size=18, color=text_color, max_width=width)
+        self.x_label = label(
+            f"epochs (0\u2013{epochs if epochs is not None else len(self.losses)})",
+            size=18,
+            color=text_color,
+            max_width=width,
+        )
         self.x_label.next_to(self.x_axis, DOWN, buff=0.15)
         self.y_top = label(format_value(top, 1), size=16, color=text_color).next_to(
             self.y_axis.get_top(), LEFT, buff=0.1
@@ -420,12 +428,10 @@ class LossPlot(VGroup):
         )
 
     def point_at(self, index: float) -> np.ndarray:
-        """Scene point of the curve at a (fractional) epoch index, relative to the axes' origin."""
+        """Scene point of the curve at a (fractional) index into the losses."""
         n = max(len(self.losses) - 1, 1)
-        i = int(min(max(index, 0), n))
         value = float(np.interp(index, range(len(self.losses)), self.losses))
         origin = self.x_axis.get_start() if hasattr(self, "x_axis") else np.zeros(3)
-        del i
         return origin + np.array([self.plot_width * index / n, self.plot_height * value / self.y_max, 0])
 
 

@@ -291,7 +291,9 @@ class PiecesMixin:
         """The loop of steps at left, the loss curve at right, live numbers underneath."""
         d = self.data
         loop = LoopDiagram(steps, self.theme.accent, self.theme.text)
-        plot = LossPlot(d.loss_history, curve_label, self.theme.negative, self.theme.muted, self.theme.text)
+        plot = LossPlot(
+            d.loss_history, curve_label, self.theme.negative, self.theme.muted, self.theme.text, epochs=d.epochs
+        )
         fit(loop, self.area.width * 0.42, self.area.height * 0.62)
         loop.move_to([self.area.left + self.area.width * 0.23, 0.55, 0])
         fit(plot, self.area.width * 0.46, self.area.height * 0.6)
@@ -314,7 +316,7 @@ class PiecesMixin:
             )
             second = (
                 f"epoch {int(round(epoch))}:  {d.target_user} \u00d7 {d.target_item} predicted "
-                f"{format_value(forecast, 2)}"
+                f"{format_value(forecast, 1)}"
             )
             group = VGroup(
                 label(first, size=size, color=self.theme.text),

@@ -126,9 +126,9 @@ def build_word_boundaries(
             "text": "",
             "boundary_type": "Bookmark",
         }
-    if entries and 0 not in entries:
+    if plain and 0 not in entries:
         entries[0] = {"audio_offset": 0, "text_offset": 0, "word_length": 0, "text": "", "boundary_type": "Start"}
-    if entries and len(plain) not in entries:
+    if plain and len(plain) not in entries:
         entries[len(plain)] = {
             "audio_offset": _ticks(duration),
             "text_offset": len(plain),
@@ -144,6 +144,15 @@ def build_word_boundaries(
         bound["audio_offset"] = min(max(bound["audio_offset"], latest), limit)
         latest = bound["audio_offset"]
     return bounds
+
+
+def voiceover_data(text: str, input_data: dict[str, Any], audio: str, bounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a service's generate_from_text returns. Fewer than two boundaries are left out: manim-voiceover
+    would only warn and fall back to spreading the text evenly over the audio."""
+    data: dict[str, Any] = {"input_text": text, "input_data": input_data, "original_audio": audio}
+    if len(bounds) >= 2:
+        data["word_boundaries"] = bounds
+    return data
 
 
 def _ticks(seconds: float) -> int:

@@ -18,6 +18,7 @@ from ncfvid.speech import (
     is_word,
     split_bookmarks,
     token_spans,
+    voiceover_data,
     write_wav,
 )
 
@@ -41,9 +42,7 @@ def draft_seconds(text: str, rate: float = DEFAULT_RATE) -> float:
 def linear_word_starts(plain: str, duration: float) -> list[tuple[int, float]]:
     """(token start, seconds) for each word, at its share of the characters of `plain`."""
     total = max(len(plain), 1)
-    return [
-        (start, duration * start / total) for start, end in token_spans(plain) if is_word(plain[start:end])
-    ]
+    return [(start, duration * start / total) for start, end in token_spans(plain) if is_word(plain[start:end])]
 
 
 class DraftService(SpeechService):
@@ -91,9 +90,5 @@ class DraftService(SpeechService):
         audio = os.fspath(path) if path is not None else self.get_audio_basename(input_data) + ".wav"
         if not (folder / audio).is_file():
             write_wav(folder / audio, b"\0\0" * round(seconds * SAMPLE_RATE), SAMPLE_RATE)
-        return {
-            "input_text": text,
-            "input_data": input_data,
-            "original_audio": audio,
-            "word_boundaries": build_word_boundaries(plain, linear_word_starts(plain, seconds), seconds),
-        }
+        bounds = build_word_boundaries(plain, linear_word_starts(plain, seconds), seconds)
+        return voiceover_data(text, input_data, audio, bounds)

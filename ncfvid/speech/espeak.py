@@ -36,6 +36,7 @@ from ncfvid.speech import (
     is_word,
     split_bookmarks,
     token_spans,
+    voiceover_data,
     write_wav,
 )
 
@@ -144,7 +145,7 @@ class _Library:
         """Synthesise in this process."""
         lib = self.ensure()
         with self.lock:
-            if lib.espeak_SetVoiceByName(voice.encode("utf-8")) != EE_OK:
+            if not _select_voice(lib, voice):
                 raise ValueError(f"espeak-ng has no voice {voice!r}: list them with `espeak-ng --voices`")
             lib.espeak_SetParameter(PARAM_RATE, rate, 0)
             lib.espeak_SetParameter(PARAM_PITCH, pitch, 0)
@@ -158,6 +159,64 @@ class _Library:
             result = Synthesis(bytes(self._pcm), self.sample_rate, list(self._words), list(self._marks))
             self._pcm, self._words, self._marks = bytearray(), [], []
             return result
+
+
+class _Voice(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_void_p),  # (priority byte, language string) pairs, ending with a 0 byte
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
+        ("spare", ctypes.c_void_p),
+    ]
+
+
+def _languages(voice: _Voice) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    address = voice.languages
+    if not address:
+        return found
+    while True:
+        priority = ctypes.c_ubyte.from_address(address).value
+        if priority == 0:
+            return found
+        language = ctypes.string_at(address + 1)
+        found.append((priority, language.decode("utf-8", "replace")))
+        address += 2 + len(language)
+
+
+def _select_voice(lib: ctypes.CDLL, voice: str) -> bool:
+    """Select `voice` ("en-us", "en-gb+f3", a voice file like "gmw/en", or a voice name).
+
+    espeak_SetVoiceByName matches voice file names (British English is the file "en", so "en-gb" fails
+    there); like the espeak-ng program, fall back to the voice whose language matches best.
+    """
+    if lib.espeak_SetVoiceByName(voice.encode("utf-8")) == EE_OK:
+        return True
+    base, plus, variant = voice.partition("+")
+    wanted = base.strip().lower().replace("_", "-")
+    best: tuple[int, str] | None = None
+    table = lib.espeak_ListVoices(None)
+    index = 0
+    while table and table[index]:
+        entry = table[index].contents
+        index += 1
+        identifier = (entry.identifier or b"").decode("utf-8", "replace")
+        if not identifier or identifier.startswith("mb/"):  # MBROLA voices need extra programs
+            continue
+        name = (entry.name or b"").decode("utf-8", "replace").lower().replace("_", "-").replace(" ", "-")
+        priorities = [p for p, language in _languages(entry) if language.lower() == wanted]
+        if name == wanted:
+            priorities.append(0)
+        if priorities and (best is None or min(priorities) < best[0]):
+            best = (min(priorities), identifier)
+    if best is None:
+        return False
+    return lib.espeak_SetVoiceByName(f"{best[1]}{plus}{variant}".encode()) == EE_OK
 
 
 def _load() -> ctypes.CDLL:
@@ -191,6 +250,8 @@ def _load() -> ctypes.CDLL:
         lib.espeak_Synth.restype = ctypes.c_int
         lib.espeak_Synchronize.argtypes = []
         lib.espeak_Synchronize.restype = ctypes.c_int
+        lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]
+        lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
         lib.espeak_Info.argtypes = [ctypes.POINTER(ctypes.c_char_p)]
         lib.espeak_Info.restype = ctypes.c_char_p
         return lib
@@ -353,12 +414,19 @@ def _interpolate(known: list[tuple[int, float]], x: int) -> float:
     return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
 
 
+def clamp_rate(rate: float) -> int:
+    """espeak-ng's rate in words per minute, within what it can do (80-450)."""
+    return min(max(int(round(rate)), RATE_MIN), RATE_MAX)
+
+
 class EspeakService(SpeechService):
     """Speech from espeak-ng: offline, deterministic, hundreds of times faster than real time.
 
     Options: `voice` (an espeak-ng voice, e.g. "en-us", "en-gb", "en-us+f3"), `rate` (words per
-    minute, 80-450), `pitch` (0-100, espeak's default 50). manim-voiceover's `global_speed` is folded
-    into the rate (manim-voiceover would otherwise need the sox program to stretch the audio).
+    minute; espeak-ng does 80-450, other values are clamped), `pitch` (0-100, espeak's default 50).
+    manim-voiceover's `global_speed` is folded into the rate (manim-voiceover would otherwise need the
+    sox program to stretch the audio). Each of these can also be given per voiceover, as keywords of
+    ``self.voiceover(...)``; `beat_id` is accepted and ignored.
     """
 
     def __init__(
@@ -372,9 +440,9 @@ class EspeakService(SpeechService):
         cache_dir: PathLike | None = None,
         **kwargs: Any,
     ) -> None:
-        effective_rate = int(round(rate * global_speed))
-        if not RATE_MIN <= effective_rate <= RATE_MAX:
-            raise ValueError(f"espeak-ng rate must be {RATE_MIN}-{RATE_MAX} words per minute, not {effective_rate}")
+        if rate <= 0 or global_speed <= 0:
+            raise ValueError(f"rate and global_speed must be positive, not {rate} and {global_speed}")
+        effective_rate = clamp_rate(rate * global_speed)
         if pitch is not None and not 0 <= int(pitch) <= 100:
             raise ValueError(f"espeak-ng pitch must be 0-100, not {pitch}")
         check_available()  # fail early, with the install hint
@@ -389,7 +457,7 @@ class EspeakService(SpeechService):
     def _settings(self, kwargs: dict[str, Any]) -> tuple[str, int, int | None]:
         kwargs.pop("beat_id", None)  # used by RecordedService; harmless here
         voice = str(kwargs.pop("voice", self.voice))
-        rate = int(kwargs.pop("rate", self.rate))
+        rate = clamp_rate(kwargs.pop("rate", self.rate))
         pitch = kwargs.pop("pitch", self.pitch)
         if kwargs:
             raise TypeError(f"EspeakService got unexpected options: {', '.join(sorted(kwargs))}")
@@ -431,15 +499,19 @@ class EspeakService(SpeechService):
         self.synth_count += 1
         write_wav(folder / audio, result.pcm, result.sample_rate)
         duration = len(result.pcm) / 2 / result.sample_rate
+        starts = word_starts(plain, result.words, origin)
         mark_times = {name: ms / 1000.0 for name, ms in result.marks}
-        marks = [(offset, mark_times[f"m{i}"]) for i, offset in enumerate(offsets) if f"m{i}" in mark_times]
-        bounds = build_word_boundaries(plain, word_starts(plain, result.words, origin), duration, marks)
-        return {
-            "input_text": text,
-            "input_data": input_data,
-            "original_audio": audio,
-            "word_boundaries": bounds,
-        }
+        marks = []
+        for i, offset in enumerate(offsets):
+            if f"m{i}" in mark_times:
+                marks.append((offset, mark_times[f"m{i}"]))
+            else:
+                # espeak-ng loses a mark at a sentence boundary; a mark it does report comes at the start
+                # of the next word, so use that.
+                later = [seconds for start, seconds in starts if start >= offset]
+                marks.append((offset, later[0] if later else duration))
+        bounds = build_word_boundaries(plain, starts, duration, marks)
+        return voiceover_data(text, input_data, audio, bounds)
 
 
 def _cached(service: SpeechService, input_data: dict[str, Any], folder: Path) -> dict[str, Any] | None:

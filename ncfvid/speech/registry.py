@@ -1,70 +1,181 @@
-"""Choose a speech service by name: espeak (default), draft, or any manim-voiceover service."""
+"""Choose a speech service by name: espeak (default), draft, or any manim-voiceover service.
+
+manim-voiceover's own services ask questions on standard input when something is missing (it offers
+to `pip install` their extras and to write API keys into a .env file, then exits). A render must not
+stop to ask, so `check_engine` looks for the packages (and the API-key variables) first and raises
+EngineUnavailable with a one-line fix instead.
+
+Every service `make_service` returns accepts ``beat_id=`` in ``self.voiceover(text, beat_id=...)``:
+manim-voiceover services are wrapped in a RecordedService (which serves recordings by beat id and
+otherwise passes the text on without that keyword).
+"""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from manim_voiceover.services.base import SpeechService
-
 from ncfvid.speech import EngineUnavailable
 
-# manim-voiceover's services: module, class, and the pip extra that brings its dependencies.
-THIRD_PARTY = {
-    "gtts": ("gtts", "GTTSService", "manim-voiceover[gtts]"),
-    "azure": ("azure", "AzureService", "manim-voiceover[azure]"),
-    "openai": ("openai", "OpenAIService", "manim-voiceover[openai]"),
-    "elevenlabs": ("elevenlabs", "ElevenLabsService", "manim-voiceover[elevenlabs]"),
-    "pyttsx3": ("pyttsx3", "PyTTSX3Service", "manim-voiceover[pyttsx3]"),
+DRAFT_HINT = "or render with --draft for a silent preview"
+
+
+@dataclass(frozen=True)
+class ThirdParty:
+    """A manim-voiceover service: its module and class, the modules it imports, its pip extra, and
+    environment variables it needs (each tuple: any one of these)."""
+
+    module: str
+    cls: str
+    needs: tuple[str, ...]
+    extra: str
+    env: tuple[tuple[str, ...], ...] = ()
+    transcription_model: str | None = None  # the service's default (Whisper needs more packages)
+
+
+THIRD_PARTY: dict[str, ThirdParty] = {
+    "gtts": ThirdParty("gtts", "GTTSService", ("gtts",), "gtts"),
+    "azure": ThirdParty(
+        "azure",
+        "AzureService",
+        ("azure.cognitiveservices.speech",),
+        "azure",
+        (("AZURE_SUBSCRIPTION_KEY",), ("AZURE_SERVICE_REGION",)),
+    ),
+    "openai": ThirdParty("openai", "OpenAIService", ("openai",), "openai", (("OPENAI_API_KEY",),), "base"),
+    "elevenlabs": ThirdParty("elevenlabs", "ElevenLabsService", ("elevenlabs",), "elevenlabs", (("ELEVEN_API_KEY",),)),
+    "pyttsx3": ThirdParty("pyttsx3", "PyTTSX3Service", ("pyttsx3",), "pyttsx3"),
+    "gemini": ThirdParty("gemini", "GeminiService", ("google.genai",), "gemini"),
 }
-ENGINES = ("espeak", "draft", *THIRD_PARTY)
+NATIVE = ("espeak", "draft")
+ENGINES: tuple[str, ...] = (*NATIVE, *THIRD_PARTY)
+WHISPER_MODULES = ("whisper", "stable_whisper")
+#: Storyboard voice settings that only some services take; dropped for a service that does not.
+PORTABLE_OPTIONS = ("voice", "rate", "pitch")
 
 
-def check_engine(engine: str) -> None:
+def _module_missing(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is None
+    except (ImportError, ValueError):  # a missing parent package
+        return True
+
+
+def check_engine(engine: str, options: Mapping[str, Any] | None = None) -> None:
     """Raise EngineUnavailable (one line, with the fix) if `engine` cannot run on this machine."""
+    options = options or {}
     if engine == "draft":
         return
     if engine == "espeak":
-        from ncfvid.speech.espeak import _Espeak
+        from ncfvid.speech.espeak import check_available
 
-        _Espeak.get()
+        check_available()
         return
-    if engine not in THIRD_PARTY:
-        raise EngineUnavailable(f"unknown speech engine {engine!r}; choose one of: {', '.join(ENGINES)}")
-    module, _, extra = THIRD_PARTY[engine]
+    spec = THIRD_PARTY.get(engine)
+    if spec is None:
+        raise EngineUnavailable(f"unknown speech engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    missing = [name for name in spec.needs if _module_missing(name)]
+    if missing:
+        raise EngineUnavailable(
+            f"the {engine} speech engine needs the Python package {missing[0]!r}: run "
+            f'`pip install "manim-voiceover[{spec.extra}]"`, {DRAFT_HINT}'
+        )
+    if options.get("transcription_model", spec.transcription_model) is not None:
+        missing = [name for name in WHISPER_MODULES if _module_missing(name)]
+        if missing:
+            raise EngineUnavailable(
+                f"the {engine} speech engine transcribes with Whisper, which needs {missing[0]!r}: run "
+                '`pip install "manim-voiceover[transcribe]"` or set the option transcription_model: null, '
+                f"{DRAFT_HINT}"
+            )
+    if float(options.get("global_speed", 1.0)) != 1.0 and shutil.which("sox") is None:
+        raise EngineUnavailable(
+            f"global_speed with the {engine} engine needs the sox program: install it "
+            "(`apt-get install sox`) or remove the option"
+        )
     try:
-        importlib.import_module(f"manim_voiceover.services.{module}")
+        importlib.import_module(f"manim_voiceover.services.{spec.module}")  # also loads a .env file
     except ImportError as err:
         raise EngineUnavailable(
-            f"the {engine} engine needs packages that are missing ({err.name}): run `pip install '{extra}'`, "
-            "or render with --draft"
+            f'the {engine} speech engine cannot load ({err}): run `pip install "manim-voiceover[{spec.extra}]"`, '
+            f"{DRAFT_HINT}"
         ) from None
+    for names in spec.env:
+        if not any(os.environ.get(name) for name in names):
+            raise EngineUnavailable(
+                f"the {engine} speech engine needs the environment variable {' or '.join(names)} "
+                f"(set it, or put it in a .env file), {DRAFT_HINT}"
+            )
+
+
+def engine_status() -> dict[str, str | None]:
+    """Each known engine: None when it can run here, else the one-line reason it cannot."""
+    status: dict[str, str | None] = {}
+    for engine in ENGINES:
+        try:
+            check_engine(engine)
+            status[engine] = None
+        except EngineUnavailable as err:
+            status[engine] = str(err)
+    return status
+
+
+def available_engines() -> list[str]:
+    """The engines that can run on this machine now."""
+    return [engine for engine, reason in engine_status().items() if reason is None]
 
 
 def make_service(
-    engine: str, *, cache_dir: Path, options: dict[str, Any], recordings: dict[str, str] | None = None
-) -> SpeechService:
-    """A ready speech service; with `recordings` (beat id -> file) those beats use the recording."""
-    check_engine(engine)
+    engine: str = "espeak",
+    *,
+    cache_dir: Path,
+    options: Mapping[str, Any] | None = None,
+    recordings_dir: Path | None = None,
+    recordings: Mapping[str, Any] | None = None,
+) -> Any:
+    """A ready manim-voiceover SpeechService.
+
+    `engine`: "espeak" (default), "draft", or a manim-voiceover service name (gtts, azure, openai,
+    elevenlabs, pyttsx3, gemini); `options` are its keyword arguments. With recordings (`recordings`:
+    beat id or narration text -> file; `recordings_dir`: a folder of `<beat_id>.wav|.mp3`) those beats
+    play the recording and the others use the engine.
+    """
+    opts = dict(options or {})
+    check_engine(engine, opts)
+    cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    opts = dict(options)
+    service: Any
     if engine == "espeak":
         from ncfvid.speech.espeak import EspeakService
 
-        service: SpeechService = EspeakService(cache_dir=cache_dir, **opts)
+        service = EspeakService(cache_dir=cache_dir, **opts)
     elif engine == "draft":
         from ncfvid.speech.draft import DraftService
 
-        service = DraftService(cache_dir=cache_dir, rate=opts.get("rate", 165))
+        service = DraftService(cache_dir=cache_dir, **opts)
     else:
-        module, cls, _ = THIRD_PARTY[engine]
-        service_class = getattr(importlib.import_module(f"manim_voiceover.services.{module}"), cls)
-        opts.pop("rate", None)
-        service = service_class(cache_dir=cache_dir, **opts)
-    if recordings:
-        from ncfvid.speech.recorded import RecordedService
+        spec = THIRD_PARTY[engine]
+        service_class = getattr(importlib.import_module(f"manim_voiceover.services.{spec.module}"), spec.cls)
+        accepted = inspect.signature(service_class.__init__).parameters
+        for name in PORTABLE_OPTIONS:
+            if name not in accepted:
+                opts.pop(name, None)
+        service = service_class(cache_dir=str(cache_dir), **opts)
 
-        return RecordedService(recordings, service, cache_dir=cache_dir)
+    from ncfvid.speech.recorded import RecordedService, has_recordings
+
+    if recordings or has_recordings(recordings_dir) or engine in THIRD_PARTY:
+        return RecordedService(
+            dict(recordings) if recordings else None,
+            service,
+            recordings_dir=recordings_dir,
+            cache_dir=cache_dir,
+        )
     return service
