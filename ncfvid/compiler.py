@@ -71,6 +71,11 @@ def scene_class_name(index: int, act_id: str) -> str:
     return f"Act{index + 1}" + "".join(part.capitalize() for part in act_id.split("_"))
 
 
+def bookmark_name(word: str) -> str:
+    """manim-voiceover bookmark names may hold only letters, digits and underscores."""
+    return re.sub(r"\W", "_", word)
+
+
 def insert_bookmark(text: str, word: str, mark: str) -> str:
     """Put a manim-voiceover bookmark right before the first whole-word `word` in `text`."""
     match = re.search(rf"(?<![\w'-]){re.escape(word)}(?![\w'-])", text, flags=re.IGNORECASE)
@@ -109,7 +114,7 @@ def compile_act(
         caption = render_narration(beat.narration, context)
         spoken = render_narration(beat.spoken, context) if beat.spoken else caption
         if beat.at:
-            spoken = insert_bookmark(spoken, beat.at, beat.at)
+            spoken = insert_bookmark(spoken, beat.at, bookmark_name(beat.at))
         spoken = apply_lexicon(spoken, dict(story.voice.lexicon))
         beats.append(
             CompiledBeat(
@@ -119,7 +124,7 @@ def compile_act(
                 caption=caption,
                 spoken=spoken,
                 seconds=beat.seconds,
-                at=beat.at,
+                at=bookmark_name(beat.at) if beat.at else None,
                 nudge=_nudge_args(beat),
                 p=_component_params(story, beat),
             )

@@ -184,7 +184,7 @@ class ModelSettings(Strict):
     embedding_size: int = Field(32, ge=1, le=512, description="Length of each 'DNA' (embedding) vector.")
     layers: list[int] = Field(
         default_factory=lambda: [64, 64, 32, 16, 1],
-        min_length=2,
+        min_length=3,
         description="Widths of the MLP tower from its input (the concatenated vector, twice the "
         "embedding size) through the ReLU layers to the single rating out.",
     )

@@ -156,12 +156,6 @@ def test_render_dry_run_with_espeak(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: schema.py ModelSettings.layers accepts [2*k, 1] (min_length=2), but story.ncf_config passes "
-    "layers[1:-1] = () to the model, whose NCFConfig raises ValueError (ncfvid/model/ncf.py:96): a traceback "
-    "instead of a positioned error",
-)
 def test_model_without_hidden_layer_is_a_user_error(tmp_path: Path) -> None:
     text = TINY.read_text(encoding="utf-8").replace("layers: [4, 4, 1]", "layers: [4, 1]")
     path = tmp_path / "flat.yaml"

@@ -56,18 +56,12 @@ def test_deterministic(name: str, tmp_path: Path, in_root: Path) -> None:
     assert first == second == third
 
 
-UNUSED_TABLE = (
-    "bug: templates/components/ratings_table.py.j2 line 1 assigns `table = self.show_table(...)` even when "
-    "the beat has no highlight and no nudge, so the generated code fails ruff F841 (unused variable)"
-)
-
-
 @pytest.mark.parametrize(
     "path",
     [
         STORYBOARDS["ncf"],
         ROOT / "storyboards" / "bookclub.yaml",
-        pytest.param(STORYBOARDS["tiny"], marks=pytest.mark.xfail(strict=True, reason=UNUSED_TABLE)),
+        STORYBOARDS["tiny"],
     ],
     ids=["ncf", "bookclub", "tiny"],
 )

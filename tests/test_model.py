@@ -203,9 +203,7 @@ def test_train_starts_from_mean_rating(default_result: TrainResult) -> None:
 
 
 def _known_rmse(predictions: np.ndarray) -> float:
-    errs = [
-        predictions[u, i] - r for u, row in enumerate(SEED_TABLE) for i, r in enumerate(row) if r is not None
-    ]
+    errs = [predictions[u, i] - r for u, row in enumerate(SEED_TABLE) for i, r in enumerate(row) if r is not None]
     return math.sqrt(float(np.mean(np.square(errs))))
 
 
@@ -235,12 +233,8 @@ def test_result_shapes_and_history(default_result: TrainResult) -> None:
     np.testing.assert_array_equal(r.prediction_history[-1], r.predictions)
     assert r.predict(ALICE, SHREK) == r.predictions[ALICE, SHREK]
     # The snapshots show the fit improving.
-    assert _known_rmse(r.prediction_history[-1]) < _known_rmse(
-        r.prediction_history[len(r.history_epochs) // 2]
-    )
-    assert _known_rmse(r.prediction_history[len(r.history_epochs) // 2]) < _known_rmse(
-        r.prediction_history[0]
-    )
+    assert _known_rmse(r.prediction_history[-1]) < _known_rmse(r.prediction_history[len(r.history_epochs) // 2])
+    assert _known_rmse(r.prediction_history[len(r.history_epochs) // 2]) < _known_rmse(r.prediction_history[0])
     with pytest.raises(ValueError, match="user"):
         r.predict(4, 0)
     with pytest.raises(ValueError, match="item"):

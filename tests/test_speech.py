@@ -345,3 +345,32 @@ def test_lexicon_leaves_bookmarks_alone():
     out = apply_lexicon(text, {"NCF": "N C F", "MLP": "M L P"})
     assert out == "See the N C F <bookmark mark=\"NCF\"/>model and <bookmark mark='MLP' />M L P."
     assert apply_lexicon(text, {}) == text
+
+
+def test_registry_wraps_manim_voiceover_services_so_beat_id_is_safe(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from manim_voiceover.services.base import SpeechService
+
+    class FakeService(SpeechService):
+        """Like gTTS: passes unknown keywords on to its engine, which would reject beat_id."""
+
+        def __init__(self, lang: str = "en", **kwargs):
+            super().__init__(**kwargs)
+            self.lang = lang
+
+        def generate_from_text(self, text, cache_dir=None, path=None, **kwargs):
+            assert not kwargs, kwargs
+            name = "fake.wav"
+            write_tone_wav(Path(cache_dir or self.cache_dir) / name, [(0.25, True)])
+            return {"input_text": text, "input_data": {"input_text": text, "service": "fake"}, "original_audio": name}
+
+    module = types.ModuleType("manim_voiceover.services.fake")
+    module.FakeService = FakeService
+    monkeypatch.setitem(sys.modules, "manim_voiceover.services.fake", module)
+    monkeypatch.setitem(registry.THIRD_PARTY, "fake", registry.ThirdParty("fake", "FakeService", ("json",), "fake"))
+    service = registry.make_service("fake", cache_dir=tmp_path, options={"lang": "de", "rate": 165, "voice": "x"})
+    assert isinstance(service, RecordedService) and service.fallback.lang == "de"
+    tracker = track(service, 'Hello <bookmark mark="a"/>there.', beat_id="b1")
+    assert tracker.duration == pytest.approx(0.25)

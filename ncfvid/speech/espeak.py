@@ -3,7 +3,9 @@
 While it synthesises, the library reports each word's audio position (espeakEVENT_WORD, with the
 word's 1-based character position in the input) and each SSML ``<mark name=.../>`` it reaches
 (espeakEVENT_MARK). manim-voiceover's ``<bookmark mark="x"/>`` tags become SSML marks, so
-``wait_until_bookmark("x")`` waits for the moment espeak really got there.
+``wait_until_bookmark("x")`` waits for the moment espeak really got there. (espeak-ng reports a mark at
+the start of the next word, and loses a mark that sits between two sentences; such a bookmark gets the
+next word's start time too.)
 
 Determinism: espeak-ng keeps synthesis state (waveform phase, pitch flutter, ...) from one utterance to
 the next, so the same text spoken twice in one process gives slightly different samples. Each
