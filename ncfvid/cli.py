@@ -20,6 +20,20 @@ from ncfvid.diagnostics import Diagnostic, UserError, finalize, format_github, f
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 STORYBOARD = click.argument("storyboard", type=click.Path(path_type=Path, dir_okay=False))
+OUTPUT = click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Output folder (default: output/STEM).",
+)
+TEMPLATES = click.option(
+    "--templates",
+    "template_dirs",
+    multiple=True,
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="A folder of templates that override the built-in ones (repeatable; searched first).",
+)
 
 
 def _echo_err(text: str) -> None:
@@ -105,7 +119,7 @@ def validate(storyboards: tuple[Path, ...], fmt: str, strict: bool) -> None:
     sys.exit(EXIT_INVALID if failed else EXIT_OK)
 
 
-def _prepare(storyboard: Path, out: Path | None, quiet: bool = False):  # noqa: ANN202
+def _prepare(storyboard: Path, out: Path | None):  # noqa: ANN202
     from ncfvid.pipeline import load, output_dir, prepare
 
     loaded = load(storyboard)
@@ -117,14 +131,8 @@ def _prepare(storyboard: Path, out: Path | None, quiet: bool = False):  # noqa: 
 
 @cli.command(name="compile")
 @STORYBOARD
-@click.option("-o", "--output", "out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
-@click.option(
-    "--templates",
-    "template_dirs",
-    multiple=True,
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="A folder of templates that override the built-in ones (repeatable; searched first).",
-)
+@OUTPUT
+@TEMPLATES
 @user_errors
 def compile_(storyboard: Path, out: Path | None, template_dirs: tuple[Path, ...]) -> None:
     """Compile a storyboard into Manim scene code (output/<stem>/scenes.py).
@@ -153,7 +161,7 @@ def compile_(storyboard: Path, out: Path | None, template_dirs: tuple[Path, ...]
     help="l=480p15, m=720p30, h=1080p60, k=2160p60 (default: the storyboard's).",
 )
 @click.option("--act", "acts", multiple=True, help="Render only this act (repeatable).")
-@click.option("-o", "--output", "out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
+@OUTPUT
 @click.option("--draft", is_flag=True, help="Silent narration timed from the words-per-minute rate (fast).")
 @click.option("--voice", default=None, help="Voice name for the speech engine (e.g. en-gb).")
 @click.option("--engine", default=None, help="Speech engine (espeak, draft, gtts, azure, openai, elevenlabs).")
@@ -162,13 +170,7 @@ def compile_(storyboard: Path, out: Path | None, template_dirs: tuple[Path, ...]
 @click.option("--force", is_flag=True, help="Ignore cached act clips and render everything again.")
 @click.option("--dry-run", is_flag=True, help="List which acts would render and which come from the cache.")
 @click.option("--quiet", is_flag=True, help="Print only errors and the final path.")
-@click.option(
-    "--templates",
-    "template_dirs",
-    multiple=True,
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="A folder of templates that override the built-in ones.",
-)
+@TEMPLATES
 @user_errors
 def render(
     storyboard: Path,
@@ -309,15 +311,12 @@ def model(storyboard: Path) -> None:
     Example:
       ncfvid model storyboards/ncf.yaml
     """
-    from ncfvid.model import train
     from ncfvid.pipeline import load
-    from ncfvid.story import ncf_config, ratings_matrix
+    from ncfvid.story import train_story
 
-    loaded = load(storyboard)
-    story = loaded.story
-    started = time.perf_counter()
-    result = train(ratings_matrix(story), ncf_config(story))
-    seconds = time.perf_counter() - started
+    story = load(storyboard).story
+    result, _ = train_story(story)  # no cache: this command reports a fresh training's time
+    seconds = result.seconds
     items = list(story.data.items)
     width = max(8, *(len(i) for i in items))
     name_width = max(len(story.data.corner), *(len(u) for u in story.users))
@@ -338,7 +337,7 @@ def model(storyboard: Path) -> None:
 
 @cli.command()
 @STORYBOARD
-@click.option("-o", "--output", "out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
+@OUTPUT
 @user_errors
 def clean(storyboard: Path, out: Path | None) -> None:
     """Empty a storyboard's render cache (act clips, audio, trained model); keeps the final video."""

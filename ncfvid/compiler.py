@@ -173,13 +173,6 @@ def _inline(value: Any) -> str:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         args = ", ".join(f"{f.name}={_inline(getattr(value, f.name))}" for f in dataclasses.fields(value))
         return f"{type(value).__name__}({args})"
-    if isinstance(value, (tuple, list)) and any(dataclasses.is_dataclass(v) for v in value):
-        inner = ", ".join(_inline(v) for v in value)
-        return (
-            f"({inner},)"
-            if isinstance(value, tuple) and len(value) == 1
-            else (f"({inner})" if isinstance(value, tuple) else f"[{inner}]")
-        )
     return py_literal(value)
 
 

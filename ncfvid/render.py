@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ncfvid
+from ncfvid import renderenv
 from ncfvid.diagnostics import UserError
 
 QUALITY_FOLDERS = {"l": "480p15", "m": "720p30", "h": "1080p60", "p": "1440p60", "k": "2160p60"}
@@ -115,12 +116,12 @@ def plan(
 
 def manim_environment(settings: RenderSettings, out: Path, work: Path, act_id: str) -> dict[str, str]:
     env = dict(os.environ)
-    env["NCFVID_VOICE"] = json.dumps(dict(settings.voice_overrides))
+    env[renderenv.VOICE] = json.dumps(dict(settings.voice_overrides))
     # One audio folder per act: manim-voiceover's cache index is not safe for concurrent writers.
-    env["NCFVID_AUDIO_CACHE"] = str((out / "cache" / "audio" / act_id).resolve())
-    env["NCFVID_CUES_DIR"] = str(work.resolve())
-    env["NCFVID_BURN_CAPTIONS"] = "1" if settings.burn_captions else "0"
-    env["NCFVID_FAST_HOLDS"] = "1" if settings.fast_holds else "0"
+    env[renderenv.AUDIO_CACHE] = str((out / "cache" / "audio" / act_id).resolve())
+    env[renderenv.CUES_DIR] = str(work.resolve())
+    env[renderenv.BURN_CAPTIONS] = "1" if settings.burn_captions else "0"
+    env[renderenv.FAST_HOLDS] = "1" if settings.fast_holds else "0"
     # The scenes module imports ncfvid; make a source checkout importable without installing.
     root = str(Path(ncfvid.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")

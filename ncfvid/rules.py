@@ -89,7 +89,6 @@ def _texts(show: Any) -> Iterator[tuple[str, str]]:
 
 
 def check_beats(story: Storyboard, base_dir: Path) -> Iterator[Finding]:
-    seen_mlp = False
     for a, act in enumerate(story.acts):
         seen_mlp = False
         for b, beat in enumerate(act.beats):

@@ -38,6 +38,15 @@ def _suggest(name: str, choices: list[str]) -> str:
     return f"; choose one of: {', '.join(repr(c) for c in choices)}" if choices else ""
 
 
+def _first_duplicate(names: list[str]) -> str | None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
 def _context_names(info: ValidationInfo, kind: str) -> list[str] | None:
     context = info.context or {}
     names = context.get(kind)
@@ -165,9 +174,9 @@ class Data(Strict):
     @field_validator("items")
     @classmethod
     def check_item_names_unique(cls, items: list[str]) -> list[str]:
-        seen = [name for i, name in enumerate(items) if name in items[:i]]
-        if seen:
-            raise ValueError(f"item {seen[0]!r} is listed twice")
+        twice = _first_duplicate(items)
+        if twice is not None:
+            raise ValueError(f"item {twice!r} is listed twice")
         return items
 
     @field_validator("ratings")
@@ -441,10 +450,9 @@ class Act(Strict):
     @field_validator("beats")
     @classmethod
     def check_beat_ids_unique(cls, beats: list[Beat]) -> list[Beat]:
-        ids = [beat.id for beat in beats]
-        for i, beat_id in enumerate(ids):
-            if beat_id in ids[:i]:
-                raise ValueError(f"beat id {beat_id!r} is used twice in this act")
+        twice = _first_duplicate([beat.id for beat in beats])
+        if twice is not None:
+            raise ValueError(f"beat id {twice!r} is used twice in this act")
         return beats
 
 
@@ -467,10 +475,9 @@ class Storyboard(Strict):
     @field_validator("acts")
     @classmethod
     def check_act_ids_unique(cls, acts: list[Act]) -> list[Act]:
-        ids = [act.id for act in acts]
-        for i, act_id in enumerate(ids):
-            if act_id in ids[:i]:
-                raise ValueError(f"act id {act_id!r} is used twice")
+        twice = _first_duplicate([act.id for act in acts])
+        if twice is not None:
+            raise ValueError(f"act id {twice!r} is used twice")
         return acts
 
     @property

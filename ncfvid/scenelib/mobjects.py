@@ -131,7 +131,6 @@ class RatingsGrid(VGroup):
         self.labels = labels
         self.body = VGroup(*self.entries.values())
         super().__init__(lines, labels, self.body, *self.cells.values())
-        self._name_w, self._cell_w, self._cell_h = name_w, cell_w, cell_h
 
     def _entry_text(self, value: float | None, size: float) -> Text:
         if value is None:
@@ -163,12 +162,9 @@ class RatingsGrid(VGroup):
 
     def value_text(self, user: str, item: str, value: float, color: str, places: int = 1) -> Text:
         """A predicted value sized and placed to replace a cell's entry."""
-        text = label(format_value(value, places), size=26, color=color, weight="BOLD")
         cell = self.cell(user, item)
-        text.scale_to_fit_height(self.entry(user, item).height * 1.0 if text.height > 0 else 0.3)
-        text.set(width=min(text.width, cell.width * 0.8))
-        text.move_to(cell)
-        return text
+        text = label(format_value(value, places), size=26, color=color, weight="BOLD", max_width=cell.width * 0.8)
+        return text.move_to(cell)
 
 
 class VectorColumn(VGroup):

@@ -30,17 +30,11 @@ from manim import (
 from manim_voiceover import VoiceoverScene
 from manim_voiceover.tracker import VoiceoverTracker
 
+from ncfvid import renderenv
 from ncfvid.scenelib.layout import SafeArea, fit, heading, label
 from ncfvid.scenelib.mobjects import RatingsGrid
 from ncfvid.scenelib.pieces import PiecesMixin
 from ncfvid.storydata import StoryData, Theme
-
-# Set by `ncfvid render` for the Manim subprocess; defaults keep a plain `manim` run working.
-ENV_VOICE = "NCFVID_VOICE"  # JSON object overriding the storyboard's voice settings
-ENV_AUDIO_CACHE = "NCFVID_AUDIO_CACHE"  # folder for synthesised audio (content-hashed)
-ENV_CUES_DIR = "NCFVID_CUES_DIR"  # where each act writes <SceneName>.cues.json
-ENV_BURN_CAPTIONS = "NCFVID_BURN_CAPTIONS"  # "1": draw captions into the picture
-ENV_FAST_HOLDS = "NCFVID_FAST_HOLDS"  # "0": let Manim encode every frame of a hold
 
 
 class StoryScene(PiecesMixin, VoiceoverScene):
@@ -58,11 +52,11 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         self.area = SafeArea(self.safe_margin)
         self.stage: dict[str, Mobject] = {}
         self.cues: list[dict[str, Any]] = []
-        settings = {**self.voice, **json.loads(os.environ.get(ENV_VOICE, "{}"))}
+        settings = {**self.voice, **json.loads(os.environ.get(renderenv.VOICE, "{}"))}
         self.pause = float(settings.get("pause", 0.4))
-        self.burn_captions = os.environ.get(ENV_BURN_CAPTIONS) == "1"
+        self.burn_captions = os.environ.get(renderenv.BURN_CAPTIONS) == "1"
         self.set_speech_service(_make_speech_service(settings, self.recordings), create_subcaption=False)
-        if os.environ.get(ENV_FAST_HOLDS, "1") == "1":
+        if os.environ.get(renderenv.FAST_HOLDS, "1") == "1":
             from ncfvid.video.holds import install_fast_holds
 
             install_fast_holds(self)
@@ -139,7 +133,7 @@ class StoryScene(PiecesMixin, VoiceoverScene):
 
     def tear_down(self) -> None:
         super().tear_down()
-        folder = os.environ.get(ENV_CUES_DIR)
+        folder = os.environ.get(renderenv.CUES_DIR)
         if folder:
             path = Path(folder) / f"{type(self).__name__}.cues.json"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -266,7 +260,7 @@ class StoryScene(PiecesMixin, VoiceoverScene):
 def _make_speech_service(settings: dict[str, Any], recordings: dict[str, str]) -> Any:
     from ncfvid.speech.registry import make_service
 
-    cache_dir = Path(os.environ.get(ENV_AUDIO_CACHE, Path(config.media_dir) / "voiceovers"))
+    cache_dir = Path(os.environ.get(renderenv.AUDIO_CACHE, Path(config.media_dir) / "voiceovers"))
     options = {k: v for k, v in settings.items() if k in ("voice", "rate")}
     options.update(settings.get("options", {}))
     return make_service(settings.get("engine", "espeak"), cache_dir=cache_dir, options=options, recordings=recordings)

@@ -1,0 +1,11 @@
+"""Environment variables through which `ncfvid render` configures the Manim subprocess of each act.
+
+Shared by the renderer (which sets them) and StoryScene (which reads them); this module imports
+nothing, so the renderer need not load Manim to know the names.
+"""
+
+VOICE = "NCFVID_VOICE"  # JSON object overriding the storyboard's voice settings
+AUDIO_CACHE = "NCFVID_AUDIO_CACHE"  # folder for synthesised audio (content-hashed)
+CUES_DIR = "NCFVID_CUES_DIR"  # where each act writes <SceneName>.cues.json
+BURN_CAPTIONS = "NCFVID_BURN_CAPTIONS"  # "1": draw captions into the picture
+FAST_HOLDS = "NCFVID_FAST_HOLDS"  # "0": let Manim encode every frame of a hold
