@@ -507,3 +507,15 @@ def test_failed_join_leaves_existing_output_untouched(tmp_path: Path, monkeypatc
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["video.mp4", "corrupt.mp4", "p0.mp4", "p1.mp4", "p2.mp4"]
     )
+
+
+def test_joined_video_gets_ordinary_permissions(tmp_path: Path) -> None:
+    parts = [make_clip(tmp_path / f"p{i}.mp4", COLOURS[i], 10) for i in range(2)]
+    umask = os.umask(0o022)
+    try:
+        out = join_videos(parts, tmp_path / "joined.mp4").info
+        mode = (tmp_path / "joined.mp4").stat().st_mode & 0o777
+    finally:
+        os.umask(umask)
+    assert out.frame_count > 0
+    assert mode == 0o644  # not mkstemp's private 0600

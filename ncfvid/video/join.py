@@ -192,6 +192,10 @@ def join_videos(parts: list[Path], output: Path) -> JoinResult:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=".joining.mp4", dir=output.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    # mkstemp makes the file private (0600); a finished video gets the usual permissions.
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o666 & ~umask)
     try:
         with av.open(str(parts[0])) as first:
             template = first.streams.video[0]
