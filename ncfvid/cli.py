@@ -55,11 +55,17 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _sources(diagnostics: list[Diagnostic]) -> dict[str, list[str]]:
+    """The lines of each file named, to quote them under their errors. At most the loader's size limit
+    is read: a file refused as too big is quoted only at its start, where its error points."""
+    from ncfvid.yamlsource import DEFAULT_LIMITS
+
     sources: dict[str, list[str]] = {}
     for diag in diagnostics:
         if diag.file not in sources:
             try:
-                sources[diag.file] = Path(diag.file).read_text(encoding="utf-8").splitlines()
+                with Path(diag.file).open("rb") as handle:
+                    head = handle.read(DEFAULT_LIMITS.max_bytes)
+                sources[diag.file] = head.decode("utf-8", errors="replace").splitlines()
             except (OSError, UnicodeDecodeError):
                 sources[diag.file] = []
     return sources
@@ -205,7 +211,6 @@ def render(
     from ncfvid.render import RenderSettings, assemble, plan, render_jobs
 
     started = time.perf_counter()
-    say = (lambda text: None) if quiet else click.echo
     prepared, folder = _prepare(storyboard, out)
     story = prepared.loaded.story
     known = [act.id for act in story.acts]
@@ -221,7 +226,6 @@ def render(
         overrides["engine"] = engine
     if voice:
         overrides["voice"] = voice
-    _check_engine({**story.voice.model_dump(), **overrides})
     settings = RenderSettings(
         quality=quality or story.video.quality,
         voice_overrides=tuple(sorted(overrides.items())),
@@ -245,21 +249,19 @@ def render(
     if force:
         for job in job_list:
             shutil.rmtree(job.clip_dir, ignore_errors=True)
+    if any(not job.cached for job in job_list):  # a fully cached render needs no speech engine (nor Manim)
+        _check_engine({**story.voice.model_dump(), **overrides})
     if dry_run:
         for job in job_list:
             click.echo(f"{job.act_id:<20} {'cached' if job.cached else 'would render'}")
         return
 
-    def report(act_id: str, state: str, seconds: float | None) -> None:
-        if state == "done":
-            say(f"  {act_id:<20} done in {seconds:.1f} s")
-        elif state == "cached":
-            say(f"  {act_id:<20} cached")
-        else:
-            say(f"  {act_id:<20} rendering…")
+    from ncfvid.progress import RenderProgress
 
-    say(f"Rendering {len(job_list)} act(s) of {prepared.loaded.yaml.filename} at -q{settings.quality}")
-    render_jobs(job_list, module_path, settings, folder, report)
+    progress = RenderProgress([job.act_id for job in job_list], folder / "logs", quiet=quiet)
+    progress.header(f"Rendering {len(job_list)} act(s) of {prepared.loaded.yaml.filename} at -q{settings.quality}")
+    with progress:
+        render_jobs(job_list, module_path, settings, folder, progress.report)
     name = prepared.loaded.stem if not acts else f"{prepared.loaded.stem}-" + "-".join(a.id for _, a in chosen)
     video = folder / f"{name}.mp4"
     # The video is already the join of exactly these clips: nothing to do (a no-change re-render).
@@ -272,9 +274,7 @@ def render(
     else:
         length, _ = assemble(job_list, video)
         manifest.write_text(keys, encoding="utf-8")
-    say(f"{video}  ({length:.1f} s of video, rendered in {time.perf_counter() - started:.1f} s)")
-    if quiet:
-        click.echo(str(video))
+    progress.finish(video, length, time.perf_counter() - started)
 
 
 def _check_engine(settings: dict[str, Any]) -> None:

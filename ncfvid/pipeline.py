@@ -77,8 +77,14 @@ class Prepared:
 
 def find_recordings(loaded: Loaded, voiceover_dir: Path | None = None) -> dict[str, str]:
     """Recorded narration per beat ('act.beat' -> file): the beat's `audio:` key, or a file named after
-    the beat in voiceover/<stem>/ (`<beat>.wav|mp3` or `<act>/<beat>.wav|mp3`)."""
-    folder = voiceover_dir if voiceover_dir is not None else Path("voiceover") / loaded.stem
+    the beat in voiceover/<stem>/ (`<beat>.wav|mp3` or `<act>/<beat>.wav|mp3`), looked for under the
+    working directory and then beside the storyboard (or only in `voiceover_dir` when given)."""
+    if voiceover_dir is not None:
+        folders = [voiceover_dir]
+    else:
+        folders = [Path("voiceover") / loaded.stem, loaded.path.parent / "voiceover" / loaded.stem]
+        if folders[0].resolve() == folders[1].resolve():
+            folders = folders[:1]
     found: dict[str, str] = {}
     for act in loaded.story.acts:
         for beat in act.beats:
@@ -86,7 +92,7 @@ def find_recordings(loaded: Loaded, voiceover_dir: Path | None = None) -> dict[s
             if beat.audio:
                 found[key] = str((loaded.path.parent / beat.audio).resolve())
                 continue
-            for candidate in (folder / act.id / beat.id, folder / beat.id):
+            for candidate in [c for folder in folders for c in (folder / act.id / beat.id, folder / beat.id)]:
                 for suffix in (".wav", ".mp3"):
                     file = candidate.with_suffix(suffix)
                     if file.is_file():

@@ -12,11 +12,14 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,23 +209,71 @@ def render_jobs(
 
     def run(job: ActJob) -> None:
         report(job.act_id, "rendering", None)
-        seconds = render_act(job, module_path, settings, out, log_dir)
+        started = time.perf_counter()
+        try:
+            seconds = render_act(job, module_path, settings, out, log_dir)
+        except UserError:
+            report(job.act_id, "failed", time.perf_counter() - started)
+            raise
         report(job.act_id, "done", seconds)
 
-    if settings.jobs <= 1 or len(todo) <= 1:
-        for job in todo:
-            run(job)
-        return
-    with ThreadPoolExecutor(max_workers=settings.jobs) as pool:
-        futures = [pool.submit(run, job) for job in todo]
-        errors = []
-        for future in futures:
+    _remove_abandoned_work(jobs)
+    with _sigterm_interrupts():
+        if settings.jobs <= 1 or len(todo) <= 1:
+            for job in todo:
+                run(job)
+            return
+        with ThreadPoolExecutor(max_workers=settings.jobs) as pool:
+            futures = [pool.submit(run, job) for job in todo]
+            errors = []
             try:
-                future.result()
-            except UserError as err:
-                errors.extend(err.diagnostics)
-        if errors:
-            raise UserError(errors)
+                for future in futures:
+                    try:
+                        future.result()
+                    except UserError as err:
+                        errors.extend(err.diagnostics)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)  # start no further act
+                raise
+            if errors:
+                raise UserError(errors)
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While rendering, SIGTERM (CI timeouts, `kill`) unwinds like Ctrl-C: each Manim child is killed
+    and its unfinished work folder removed, instead of the process vanishing mid-write."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _remove_abandoned_work(jobs: Sequence[ActJob]) -> None:
+    """Remove work folders (`.tmp-<act>-<pid>-<ns>`) left by renders that were killed outright."""
+    for folder in {job.clip_dir.parent for job in jobs}:
+        for work in folder.glob(".tmp-*"):
+            match = re.search(r"-(\d+)-\d+$", work.name)
+            if match and not _alive(int(match.group(1))):
+                shutil.rmtree(work, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def assemble(jobs: Sequence[ActJob], video_path: Path) -> tuple[float, list[float]]:

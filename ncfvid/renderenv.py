@@ -9,3 +9,5 @@ AUDIO_CACHE = "NCFVID_AUDIO_CACHE"  # folder for synthesised audio (content-hash
 CUES_DIR = "NCFVID_CUES_DIR"  # where each act writes <SceneName>.cues.json
 BURN_CAPTIONS = "NCFVID_BURN_CAPTIONS"  # "1": draw captions into the picture
 FAST_HOLDS = "NCFVID_FAST_HOLDS"  # "0": let Manim encode every frame of a hold
+INSPECT = "NCFVID_INSPECT"  # folder: record what is on screen after every beat (ncfvid check)
+STILLS = "NCFVID_STILLS"  # "1": with INSPECT, also save each beat's last frame as PNG (ncfvid preview)

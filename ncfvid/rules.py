@@ -8,6 +8,7 @@ that would be unreadable once shrunk to the frame.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,8 @@ def check_table_shape(story: Storyboard) -> Iterator[Finding]:
             if value is not None and not d.scale.min <= value <= d.scale.max:
                 yield (
                     ("data", "ratings", user, index),
-                    f"rating {value:g} is outside the scale {d.scale.min:g}..{d.scale.max:g}",
+                    f"rating {value:g} is outside the scale {d.scale.min:g}..{d.scale.max:g}; "
+                    "use a rating within the scale, or null if unrated",
                     "error",
                 )
 
@@ -100,16 +102,22 @@ def check_beats(story: Storyboard, base_dir: Path) -> Iterator[Finding]:
                 for match in QUOTE.finditer(text or ""):
                     root = match.group(1).split(".")[0]
                     if root not in QUOTABLE:
+                        close = get_close_matches(root, QUOTABLE, n=1, cutoff=0.6)
+                        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(QUOTABLE)}"
                         yield (
                             (*here, text_field),
-                            f"{{{{ {match.group(1)} }}}} is not a value the story computes; "
-                            f"known: {', '.join(QUOTABLE)}",
+                            f"{{{{ {match.group(1)} }}}} is not a value the story computes; {hint}",
                             "error",
                         )
             if beat.audio is not None:
                 path = (base_dir / beat.audio).resolve()
                 if not path.is_file():
-                    yield ((*here, "audio"), f"recorded audio file not found: {beat.audio}", "error")
+                    yield (
+                        (*here, "audio"),
+                        f"recorded audio file not found: {beat.audio} (relative to the storyboard's folder); "
+                        "record it there, fix the path, or remove 'audio'",
+                        "error",
+                    )
                 elif path.suffix.lower() not in (".wav", ".mp3"):
                     yield ((*here, "audio"), "recorded audio must be a .wav or .mp3 file", "error")
             if kind == "mlp":
@@ -124,15 +132,25 @@ def check_beats(story: Storyboard, base_dir: Path) -> Iterator[Finding]:
                 if show.shown_dims > story.model.embedding_size:
                     yield (
                         (*here, "show", "shown_dims"),
-                        f"shows {show.shown_dims} values but the embedding has only {story.model.embedding_size}",
+                        f"shows {show.shown_dims} values but the embedding has only {story.model.embedding_size}; "
+                        f"set shown_dims to at most {story.model.embedding_size}",
                         "error",
                     )
                 if show.values is not None and len(show.values) < show.shown_dims:
                     yield (
                         (*here, "show", "values"),
-                        f"{len(show.values)} values given but shown_dims is {show.shown_dims}",
+                        f"{len(show.values)} values given but shown_dims is {show.shown_dims}; "
+                        "give at least shown_dims values or lower shown_dims",
                         "error",
                     )
+            if kind == "taste_twins" and show.top >= len(story.data.ratings):
+                others = len(story.data.ratings) - 1
+                fix = f"set top to at most {others}" if others else "add users to compare with"
+                yield (
+                    (*here, "show", "top"),
+                    f"top is {show.top} but the table has only {others} other user{'s' if others != 1 else ''}; {fix}",
+                    "error",
+                )
             if kind == "training_loop" and show.example is not None:
                 ex = show.example
                 row = story.data.ratings.get(ex.user, [])
@@ -140,7 +158,8 @@ def check_beats(story: Storyboard, base_dir: Path) -> Iterator[Finding]:
                 if 0 <= index < len(row) and row[index] is None:
                     yield (
                         (*here, "show", "example"),
-                        f"{ex.user} has not rated {ex.item}; training follows a known rating",
+                        f"{ex.user} has not rated {ex.item}; training follows a known rating, "
+                        "so choose a cell that has one",
                         "error",
                     )
             for text_field, text in _texts(show):

@@ -20,6 +20,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6})$")
@@ -38,13 +39,19 @@ def _suggest(name: str, choices: list[str]) -> str:
     return f"; choose one of: {', '.join(repr(c) for c in choices)}" if choices else ""
 
 
-def _first_duplicate(names: list[str]) -> str | None:
+def _find_duplicate(names: list[str]) -> tuple[int, str] | None:
+    """(index, name) of the first name that was already listed before it."""
     seen: set[str] = set()
-    for name in names:
+    for index, name in enumerate(names):
         if name in seen:
-            return name
+            return index, name
         seen.add(name)
     return None
+
+
+def _rule_error(message: str, *loc: str | int) -> PydanticCustomError:
+    """A rule's error, reported at ``loc`` below the validated value (see ncfvid.diagnostics)."""
+    return PydanticCustomError("storyboard_rule", "{message}", {"message": message, "loc": loc})
 
 
 def _context_names(info: ValidationInfo, kind: str) -> list[str] | None:
@@ -144,7 +151,7 @@ class Scale(Strict):
     @model_validator(mode="after")
     def check_scale_is_increasing(self) -> Scale:
         if self.max <= self.min:
-            raise ValueError(f"the scale's max ({self.max:g}) must be above its min ({self.min:g})")
+            raise _rule_error(f"the scale's max ({self.max:g}) must be above its min ({self.min:g})", "max")
         return self
 
 
@@ -174,9 +181,10 @@ class Data(Strict):
     @field_validator("items")
     @classmethod
     def check_item_names_unique(cls, items: list[str]) -> list[str]:
-        twice = _first_duplicate(items)
+        twice = _find_duplicate(items)
         if twice is not None:
-            raise ValueError(f"item {twice!r} is listed twice")
+            index, name = twice
+            raise _rule_error(f"item {name!r} is listed twice; give each item a different name", index)
         return items
 
     @field_validator("ratings")
@@ -204,19 +212,25 @@ class ModelSettings(Strict):
     @field_validator("layers")
     @classmethod
     def check_layer_sizes_positive(cls, layers: list[int]) -> list[int]:
-        for width in layers:
+        for index, width in enumerate(layers):
             if width < 1:
-                raise ValueError(f"layer sizes must be positive, got {width}")
+                raise _rule_error(f"layer sizes must be positive (at least 1 unit), got {width}", index)
         if layers[-1] != 1:
-            raise ValueError(f"the last layer gives the rating and must have 1 unit, got {layers[-1]}")
+            raise _rule_error(
+                f"the last layer gives the rating and must have 1 unit, got {layers[-1]}; end the list with 1",
+                len(layers) - 1,
+            )
         return layers
 
     @model_validator(mode="after")
     def check_input_is_concatenation(self) -> ModelSettings:
-        if self.layers[0] != 2 * self.embedding_size:
-            raise ValueError(
-                f"the MLP's input width must be twice the embedding size ({2 * self.embedding_size}) "
-                f"because it takes the user and item vectors concatenated; got {self.layers[0]}"
+        width = 2 * self.embedding_size
+        if self.layers[0] != width:
+            raise _rule_error(
+                f"the MLP's input is the user and item vectors concatenated, so its width must be twice "
+                f"embedding_size ({width}), got {self.layers[0]}; make the first layer {width}",
+                "layers",
+                0,
             )
         return self
 
@@ -262,7 +276,11 @@ class Highlight(Strict):
     def check_exactly_one_target(self) -> Highlight:
         chosen = [name for name in ("cell", "row", "column") if getattr(self, name) is not None]
         if len(chosen) != 1:
-            raise ValueError("a highlight names exactly one of 'cell', 'row' or 'column'")
+            rule = "a highlight names exactly one of 'cell', 'row' or 'column'"
+            if not chosen:
+                raise ValueError(f"{rule}, but this one names none")
+            names = " and ".join(repr(name) for name in chosen)
+            raise ValueError(f"{rule}, but this one names {names}; give each its own entry in the list")
         return self
 
 
@@ -298,8 +316,9 @@ class DnaVector(Strict):
     @model_validator(mode="after")
     def check_values_match_dims(self) -> DnaVector:
         if len(self.values) != len(self.dims):
-            raise ValueError(
-                f"{len(self.values)} values for {len(self.dims)} dimension labels; give one value per label"
+            raise _rule_error(
+                f"{len(self.values)} values for {len(self.dims)} dimension labels; give one value per label",
+                "values",
             )
         return self
 
@@ -436,7 +455,9 @@ class Beat(Strict):
         if self.at is not None:
             words = re.findall(r"[\w'-]+", self.narration.lower())
             if self.at.lower() not in words:
-                raise ValueError(f"the word {self.at!r} given in 'at' does not occur in the narration")
+                close = get_close_matches(self.at.lower(), words, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else "; 'at' must be a word of this beat's narration"
+                raise _rule_error(f"the word {self.at!r} does not occur in the narration{hint}", "at")
         return self
 
 
@@ -450,9 +471,10 @@ class Act(Strict):
     @field_validator("beats")
     @classmethod
     def check_beat_ids_unique(cls, beats: list[Beat]) -> list[Beat]:
-        twice = _first_duplicate([beat.id for beat in beats])
+        twice = _find_duplicate([beat.id for beat in beats])
         if twice is not None:
-            raise ValueError(f"beat id {twice!r} is used twice in this act")
+            index, name = twice
+            raise _rule_error(f"beat id {name!r} is used twice in this act; give each beat its own id", index, "id")
         return beats
 
 
@@ -475,9 +497,10 @@ class Storyboard(Strict):
     @field_validator("acts")
     @classmethod
     def check_act_ids_unique(cls, acts: list[Act]) -> list[Act]:
-        twice = _first_duplicate([act.id for act in acts])
+        twice = _find_duplicate([act.id for act in acts])
         if twice is not None:
-            raise ValueError(f"act id {twice!r} is used twice")
+            index, name = twice
+            raise _rule_error(f"act id {name!r} is used twice; give each act its own id", index, "id")
         return acts
 
     @property

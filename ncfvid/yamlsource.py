@@ -611,9 +611,13 @@ def _syntax_error(exc: yaml.MarkedYAMLError, filename: str, lines: list[str]) ->
     if line > len(lines) and lines:  # the end of the file: point just after the last character
         line, col = len(lines), len(lines[-1]) + 1
     problem = (exc.problem or "invalid YAML").strip()
-    if 1 <= line <= len(lines) and lines[line - 1][col - 1 : col] == "\t" and "token" in problem:
+    at_tab = 1 <= line <= len(lines) and lines[line - 1][col - 1 : col] == "\t"
+    if at_tab and ("token" in problem or "tab character" in problem):
         message = "invalid YAML: tabs cannot be used for indentation; use spaces"
         return Diagnostic(filename, line, col, "", message)
+    plain = _plain_syntax_message(problem, exc.context_mark)
+    if plain is not None:
+        return Diagnostic(filename, line, col, "", f"invalid YAML: {plain}")
     message = f"invalid YAML: {problem}"
     if exc.context:
         context = exc.context.strip()
@@ -622,6 +626,28 @@ def _syntax_error(exc: yaml.MarkedYAMLError, filename: str, lines: list[str]) ->
             context += f" at line {cmark.line + 1}, column {cmark.column + 1}"
         message += f" ({context})"
     return Diagnostic(filename, line, col, "", message)
+
+
+def _plain_syntax_message(problem: str, context_mark: yaml.Mark | None) -> str | None:
+    """A plain sentence for PyYAML's commonest syntax problems (None: keep PyYAML's words)."""
+    where = f"at line {context_mark.line + 1}, column {context_mark.column + 1}" if context_mark else "above"
+    for close, opener, kind in (("]", "[", "list"), ("}", "{", "mapping")):
+        if problem.startswith(f"did not find expected ',' or '{close}'"):
+            return (
+                f"the {kind} opened with '{opener}' {where} is not closed; "
+                f"add the missing '{close}' (or a ',' between entries)"
+            )
+    if problem.startswith("mapping values are not allowed"):
+        return (
+            "a ':' is not allowed here; check this line's indentation against the lines above it, "
+            "or put a value that contains ': ' in quotes"
+        )
+    if problem == "did not find expected key" and context_mark is not None:
+        return (
+            f"expected another 'key: value' of the mapping that starts {where}; "
+            "check this line's indentation, or remove the stray text"
+        )
+    return None
 
 
 def _bad_character(text: str, position: int, filename: str) -> Diagnostic:

@@ -60,6 +60,12 @@ class StoryScene(PiecesMixin, VoiceoverScene):
             from ncfvid.video.holds import install_fast_holds
 
             install_fast_holds(self)
+        self.inspector = None  # `ncfvid check`: records the screen at the end of every beat
+        if os.environ.get(renderenv.INSPECT):
+            from ncfvid.check import BeatInspector
+
+            stills = os.environ.get(renderenv.STILLS) == "1"
+            self.inspector = BeatInspector(self, Path(os.environ[renderenv.INSPECT]), stills=stills)
 
     # --- narration -----------------------------------------------------------------------------
 
@@ -94,6 +100,8 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         )
         elapsed = self.renderer.time - start
         self.safe_wait(max(self.pause, (seconds or 0.0) - elapsed))
+        if self.inspector is not None:
+            self.inspector.after_beat(beat, caption)
         if overlay is not None:
             self.remove(overlay)
 
@@ -111,21 +119,47 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         super().wait_until_bookmark(mark)
 
     def _caption_overlay(self, caption: str, tracker: VoiceoverTracker) -> Mobject:
+        """Burned-in captions: the beat's cues as in the SRT (same split, lines and times), shown in a
+        band below the picture so that they never cover the content.
+
+        The band: on the first call (before the first frame) the camera's frame grows downwards by
+        `band` units, and sideways in proportion so the aspect ratio stays; what the scene lays out in
+        its safe area keeps its place and is drawn 8/(8 + band) as large.
+        """
+        import numpy as np
+
         from ncfvid.subtitles import split_caption
 
+        band = 1.0
+        camera = self.camera
+        if not getattr(self, "_caption_band", False):
+            camera.frame_height = config.frame_height + band
+            camera.frame_width = config.frame_width * camera.frame_height / config.frame_height
+            camera.frame_center = np.array([0.0, -band / 2, 0.0])
+            camera.pixel_array_to_cairo_context = {}  # cached cairo transforms of the old frame
+            self._caption_band = True
+        room_bottom = -config.frame_height / 2 - band + 0.12
+        room_top = self.area.bottom - 0.08  # content stays above the safe area's bottom
+        max_width = camera.frame_width * (1 - 2 * self.safe_margin)
         cues = split_caption(caption, tracker.start_t, tracker.end_t)
-        texts = [
-            label(cue.text.replace("\n", " "), size=22, color=self.theme.text, max_width=self.area.width)
-            for cue in cues
-        ]
+        texts = [label(cue.text, size=24, color=self.theme.text, max_width=max_width) for cue in cues]
         for text in texts:
-            text.move_to([0, self.area.bottom + text.height / 2, 0])
-        holder = VGroup()
+            if text.height > room_top - room_bottom:
+                text.scale((room_top - room_bottom) / text.height)
+            text.move_to([0, (room_top + room_bottom) / 2, 0]).set_z_index(100).set_opacity(0)
+        # Every cue stays a part of the holder (the current one opaque, the others transparent): an
+        # animation that takes the holder along (a template fading out all of self.mobjects) copies and
+        # interpolates its family, which must not change shape from frame to frame.
+        holder = VGroup(*texts)
+        shown: list[int | None] = [None]
 
-        def show_current(mob: Mobject) -> None:
-            now = self.renderer.time
-            current = [t for t, cue in zip(texts, cues, strict=True) if cue.start <= now < cue.end]
-            mob.submobjects = current[:1]
+        def show_current(mob: Mobject, dt: float) -> None:  # time-based: no wait is a frozen frame
+            now = self.renderer.time + 0.5 / config.frame_rate  # the middle of the frame being drawn
+            current = next((i for i, cue in enumerate(cues) if cue.start <= now < cue.end), None)
+            if current != shown[0]:
+                for i, text in enumerate(texts):
+                    text.set_opacity(1 if i == current else 0)
+                shown[0] = current
 
         holder.add_updater(show_current)
         self.add(holder)
@@ -254,6 +288,7 @@ class StoryScene(PiecesMixin, VoiceoverScene):
             mob.scale(scale)
         if shift != (0.0, 0.0):
             mob.shift([shift[0], shift[1], 0])
+        mob.ncfvid_nudge = (shift, scale)  # lets `ncfvid check` point at the nudge
         return mob
 
 
