@@ -747,7 +747,7 @@ def run_acts(
                 str(module_path.resolve()),
                 str(inspect_dir.resolve()),
                 quality,
-                str((work / "media").resolve()),
+                str((work / "media" / f"worker-{n}").resolve()),  # Manim's text cache is not safe to share
                 *group,
             ]
             env = _worker_env(work / "audio", inspect_dir, stills)

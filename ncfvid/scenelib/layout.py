@@ -110,3 +110,11 @@ def format_value(value: float, places: int = 2) -> str:
     """Numbers as people read them: fixed places, a real minus sign."""
     text = f"{value:.{places}f}"
     return text.replace("-", "\u2212")
+
+
+class SansText(Text):
+    """Text in ncfvid's font: the `mob_class` for DecimalNumber, whose digits default to another font."""
+
+    def __init__(self, text: str, **kwargs: object) -> None:
+        kwargs.setdefault("font", FONT)
+        super().__init__(text, **kwargs)

@@ -17,6 +17,7 @@ from manim import (
     UP,
     Animation,
     Arrow,
+    DecimalNumber,
     Dot,
     Line,
     Mobject,
@@ -26,7 +27,7 @@ from manim import (
     VMobject,
 )
 
-from ncfvid.scenelib.layout import SafeArea, fit, format_value, label, paragraph
+from ncfvid.scenelib.layout import SafeArea, SansText, fit, format_value, label, paragraph
 from ncfvid.scenelib.mobjects import (
     Chip,
     EmbeddingTable,
@@ -128,6 +129,63 @@ class TrainingView:
 
     def run(self) -> Animation:
         return self.run_animation
+
+
+class TrainingReadout(VGroup):
+    """Two lines of live numbers under the training view: a known rating being fitted, and the
+    target's prediction, at the current epoch.
+
+    The words are drawn once and only the numbers change (DecimalNumber reuses one mobject per
+    character): building a new Text every frame would add every distinct string to Manim's SVG
+    cache, which grows without bound over a long animation at a high frame rate.
+    """
+
+    def __init__(self, d: StoryData, theme: Theme, area: SafeArea, size: float = 24):
+        self.d, self.area = d, area
+        # (Not `self.target`: Mobject uses that name for generate_target.)
+        self.history_epochs = np.asarray(d.history_epochs, dtype=float)
+        self.example_history = np.asarray(d.example_history, dtype=float)
+        self.target_history = np.asarray(d.target_history, dtype=float)
+
+        def number(places: int, color: str) -> DecimalNumber:
+            return DecimalNumber(0, num_decimal_places=places, mob_class=SansText, font_size=size, color=color)
+
+        def words(text: str, color: str) -> Text:
+            return label(text, size=size, color=color)
+
+        self.guess, self.error = number(2, theme.text), number(2, theme.text)
+        self.epoch, self.forecast = number(0, theme.accent), number(1, theme.accent)
+        self.first = VGroup(
+            words(f"{d.example_user} \u00d7 {d.example_item}:  true {d.example_true:g}   predicted", theme.text),
+            self.guess,
+            words("error", theme.text),
+            self.error,
+        )
+        self.second = VGroup(
+            words("epoch", theme.accent),
+            self.epoch,
+            words(f":  {d.target_user} \u00d7 {d.target_item} predicted", theme.accent),
+            self.forecast,
+        )
+        super().__init__(self.first, self.second)
+        self.show(1.0)
+        self.scale(min(1.0, area.width / max(self.width, 1e-6)))  # once: set_value keeps the size
+        self.show(0.0)
+
+    def show(self, alpha: float) -> None:
+        """Set the numbers for `alpha` of the way through training and lay the lines out again."""
+        epoch = alpha * self.d.epochs
+        guess = float(np.interp(epoch, self.history_epochs, self.example_history))
+        self.guess.set_value(guess)
+        self.error.set_value(guess - self.d.example_true)
+        self.epoch.set_value(round(epoch))
+        self.forecast.set_value(float(np.interp(epoch, self.history_epochs, self.target_history)))
+        for row in (self.first, self.second):
+            row.arrange(RIGHT, buff=0.15, aligned_edge=DOWN)
+        self.first[2].shift(RIGHT * 0.25)  # a wider gap before "error"
+        self.first[3].shift(RIGHT * 0.25)
+        self.arrange(DOWN, buff=0.22)
+        self.move_to([0, self.area.bottom + self.height / 2 + 0.05, 0])
 
 
 class PiecesMixin:
@@ -300,33 +358,7 @@ class PiecesMixin:
         plot.move_to([self.area.left + self.area.width * 0.74, 0.6, 0])
         axes = VGroup(plot.x_axis, plot.y_axis, plot.title, plot.x_label, plot.y_top, plot.y_zero)
 
-        epochs = np.asarray(d.history_epochs, dtype=float)
-        example = np.asarray(d.example_history, dtype=float)
-        target = np.asarray(d.target_history, dtype=float)
-        size = 24
-
-        def lines(alpha: float) -> VGroup:
-            epoch = alpha * d.epochs
-            guess = float(np.interp(epoch, epochs, example))
-            error = guess - d.example_true
-            forecast = float(np.interp(epoch, epochs, target))
-            first = (
-                f"{d.example_user} \u00d7 {d.example_item}:  true {d.example_true:g}   "
-                f"predicted {format_value(guess)}   error {format_value(error)}"
-            )
-            second = (
-                f"epoch {int(round(epoch))}:  {d.target_user} \u00d7 {d.target_item} predicted "
-                f"{format_value(forecast, 1)}"
-            )
-            group = VGroup(
-                label(first, size=size, color=self.theme.text),
-                label(second, size=size, color=self.theme.accent),
-            ).arrange(DOWN, buff=0.22)
-            fit(group, self.area.width, 1.4)
-            group.move_to([0, self.area.bottom + group.height / 2 + 0.05, 0])
-            return group
-
-        readout = lines(0.0)
+        readout = TrainingReadout(d, self.theme, self.area)
         curve = plot.curve
         curve_points = curve.copy()
         plot.remove(curve)
@@ -334,7 +366,7 @@ class PiecesMixin:
         def advance(mob: Mobject, alpha: float) -> None:
             mob[0].pointwise_become_partial(curve_points, 0, alpha)
             mob[1].move_to(plot.point_at(alpha * (len(d.loss_history) - 1)))
-            mob[2].become(lines(alpha))
+            mob[2].show(alpha)
 
         live = VGroup(VMobject(stroke_color=self.theme.negative, stroke_width=4), plot.marker, readout)
         run = UpdateFromAlphaFunc(live, advance)

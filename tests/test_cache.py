@@ -1,0 +1,213 @@
+"""The act cache through the CLI: served when unchanged, only the edited act re-rendered, parallel equal
+to serial, interrupts leave nothing broken, --dry-run and --force (slow: `-m render`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from ncfvid.render import library_hash
+
+pytestmark = pytest.mark.render
+
+ROOT = Path(__file__).resolve().parent.parent
+NCFVID = Path(sys.executable).parent / "ncfvid"
+TINY = ROOT / "tests" / "data" / "tiny.yaml"
+INTRO_LINE = "narration: A tiny test."
+ANSWER_LINE = "narration: Ann and Coffee."
+
+
+def ncfvid(folder: Path, *extra: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [str(NCFVID), "render", "tiny.yaml", "--draft", "-q", "l", "-o", "out", *extra],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        check=False,
+        timeout=300,
+    )
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def act_states(output: str) -> dict[str, str]:
+    """{act: 'cached' | 'done' | 'would'} from the render's plain progress lines (or --dry-run's)."""
+    states = {}
+    for line in output.splitlines():
+        match = re.match(r"^\s*(\w+)\s+(cached|done in|would render)", line)
+        if match:
+            states[match.group(1)] = match.group(2).split()[0]
+    return states
+
+
+def clip_dirs(out: Path) -> dict[str, Path]:
+    """{act id: its cached clip folder} (complete folders only; work folders start with a dot)."""
+    found: dict[str, Path] = {}
+    for folder in sorted((out / "cache" / "acts").iterdir()):
+        if not folder.name.startswith("."):
+            act, _, _key = folder.name.rpartition("-")
+            assert act not in found, f"two cached clips of {act} in a fresh output folder"
+            found[act] = folder
+    return found
+
+
+def frames(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+
+
+def edit(folder: Path, old: str, new: str) -> None:
+    storyboard = folder / "tiny.yaml"
+    text = storyboard.read_text(encoding="utf-8")
+    assert old in text
+    storyboard.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """tiny.yaml rendered once, serially: (its folder, the library hash the cache was built with)."""
+    folder = tmp_path_factory.mktemp("cache")
+    shutil.copy(TINY, folder / "tiny.yaml")
+    lib = library_hash()
+    result = ncfvid(folder, "--jobs", "1")
+    assert act_states(result.stdout) == {"intro": "done", "answer": "done"}
+    return folder, lib
+
+
+@pytest.fixture
+def copy(rendered: tuple[Path, str], tmp_path: Path) -> Path:
+    """A private copy of the rendered folder (storyboard, cache and video) for a test that changes it."""
+    folder, lib = rendered
+    if library_hash() != lib:
+        pytest.skip("ncfvid's scene library changed since the first render (someone is editing it)")
+    shutil.copytree(folder, tmp_path / "tiny")
+    return tmp_path / "tiny"
+
+
+def test_unchanged_acts_come_from_the_cache(copy: Path) -> None:
+    out = copy / "out"
+    video = (out / "tiny.mp4").read_bytes()
+    logs = {log.name: log.stat().st_mtime_ns for log in (out / "logs").iterdir()}
+    before = clip_dirs(out)
+    result = ncfvid(copy)
+    assert act_states(result.stdout) == {"intro": "cached", "answer": "cached"}
+    assert clip_dirs(out) == before
+    assert {log.name: log.stat().st_mtime_ns for log in (out / "logs").iterdir()} == logs  # Manim never ran
+    assert (out / "tiny.mp4").read_bytes() == video
+
+
+def test_an_edited_act_is_the_only_one_rendered(copy: Path) -> None:
+    out = copy / "out"
+    before = clip_dirs(out)
+    intro_clip = (before["intro"] / "clip.mp4").read_bytes()
+    edit(copy, ANSWER_LINE, "narration: Ann meets Coffee.")
+    result = ncfvid(copy)
+    assert act_states(result.stdout) == {"intro": "cached", "answer": "done"}
+    after = {folder.name for folder in (out / "cache" / "acts").iterdir() if not folder.name.startswith(".")}
+    new = after - {before["intro"].name, before["answer"].name}
+    assert before["intro"].name in after and before["answer"].name in after  # an undo is free
+    assert len(new) == 1 and new.pop().startswith("answer-")
+    assert (before["intro"] / "clip.mp4").read_bytes() == intro_clip
+    assert "Ann meets Coffee." in (out / "tiny.srt").read_text(encoding="utf-8")
+
+
+def test_parallel_render_equals_serial(rendered: tuple[Path, str], tmp_path: Path) -> None:
+    folder, lib = rendered
+    shutil.copy(folder / "tiny.yaml", tmp_path / "tiny.yaml")
+    result = ncfvid(tmp_path, "--jobs", "2")
+    if library_hash() != lib:
+        pytest.skip("ncfvid's scene library changed between the serial and the parallel render")
+    assert act_states(result.stdout) == {"intro": "done", "answer": "done"}
+    serial, parallel = frames(folder / "out" / "tiny.mp4"), frames(tmp_path / "out" / "tiny.mp4")
+    assert len(parallel) == len(serial) > 0
+    for index, (a, b) in enumerate(zip(serial, parallel, strict=True)):
+        assert np.array_equal(a, b), f"frame {index} differs (max {np.abs(a.astype(int) - b.astype(int)).max()})"
+    assert (tmp_path / "out" / "tiny.srt").read_bytes() == (folder / "out" / "tiny.srt").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("sig", "jobs", "after"),
+    [(signal.SIGINT, "1", "intro"), (signal.SIGTERM, "1", "answer"), (signal.SIGTERM, "2", "intro")],
+    ids=["sigint-first-act", "sigterm-second-act", "sigterm-parallel"],
+)
+def test_interrupted_render_breaks_nothing(copy: Path, sig: signal.Signals, jobs: str, after: str) -> None:
+    """Kill the whole process group (as Ctrl-C or a CI timeout does) once `after` starts rendering."""
+    out = copy / "out"
+    video = (out / "tiny.mp4").read_bytes()
+    edit(copy, INTRO_LINE, "narration: A tiny test, interrupted.")
+    edit(copy, ANSWER_LINE, "narration: Ann and Coffee, interrupted.")
+    process = subprocess.Popen(
+        [str(NCFVID), "render", "tiny.yaml", "--draft", "-q", "l", "-o", "out", "--jobs", jobs],
+        cwd=copy,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    seen = []
+    try:
+        for line in process.stdout:
+            seen.append(line)
+            if re.match(rf"^\s+{after}\s+rendering", line):
+                time.sleep(0.5)  # let Manim get going
+                os.killpg(process.pid, sig)
+                break
+        rest = process.communicate(timeout=60)[0]
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    output = "".join(seen) + rest
+    assert any(re.match(rf"^\s+{after}\s+rendering", line) for line in seen), output
+    assert process.returncode != 0, output
+    assert not re.search(r"^out/tiny\.mp4 ", output, re.M), "the render finished before it was interrupted"
+    # The last good video is untouched and no half-joined file is left beside it.
+    assert (out / "tiny.mp4").read_bytes() == video
+    assert not list(out.glob(".tiny.*.joining.mp4"))
+    # Every cached clip is complete and decodes; no work folder is left behind.
+    acts = out / "cache" / "acts"
+    assert not [p.name for p in acts.iterdir() if p.name.startswith(".tmp-")]
+    for folder in acts.iterdir():
+        assert (folder / "clip.mp4").is_file() and (folder / "cues.json").is_file(), folder
+        assert len(frames(folder / "clip.mp4")) > 0
+        json.loads((folder / "cues.json").read_text(encoding="utf-8"))
+    # And the next render finishes the job from whatever was cached.
+    result = ncfvid(copy)
+    assert set(act_states(result.stdout)) == {"intro", "answer"}
+    assert "Ann and Coffee, interrupted." in (out / "tiny.srt").read_text(encoding="utf-8")
+
+
+def test_dry_run_lists_acts_and_renders_nothing(copy: Path) -> None:
+    out = copy / "out"
+    assert act_states(ncfvid(copy, "--dry-run").stdout) == {"intro": "cached", "answer": "cached"}
+    edit(copy, INTRO_LINE, "narration: A tiny dry run.")
+    before = sorted(p.name for p in (out / "cache" / "acts").iterdir())
+    logs = {log.name: log.stat().st_mtime_ns for log in (out / "logs").iterdir()}
+    result = ncfvid(copy, "--dry-run")
+    assert act_states(result.stdout) == {"intro": "would", "answer": "cached"}
+    assert sorted(p.name for p in (out / "cache" / "acts").iterdir()) == before
+    assert {log.name: log.stat().st_mtime_ns for log in (out / "logs").iterdir()} == logs
+    assert "A tiny dry run." not in (out / "tiny.srt").read_text(encoding="utf-8")
+
+
+def test_force_renders_everything_again(copy: Path) -> None:
+    out = copy / "out"
+    before = clip_dirs(out)
+    result = ncfvid(copy, "--force")
+    assert act_states(result.stdout) == {"intro": "done", "answer": "done"}
+    assert clip_dirs(out).keys() == before.keys()
+    assert frames(out / "tiny.mp4")
