@@ -519,3 +519,27 @@ def test_joined_video_gets_ordinary_permissions(tmp_path: Path) -> None:
         os.umask(umask)
     assert out.frame_count > 0
     assert mode == 0o644  # not mkstemp's private 0600
+
+
+def test_finished_segment_encoders_are_released(tmp_path: Path) -> None:
+    # Each segment's x264 context is large; a writer that kept them all grew to GBs over a long act.
+    import gc
+
+    from ncfvid.video.holds import FastHoldSegmentEncoder
+
+    settings = {
+        "media_dir": str(tmp_path),
+        "pixel_width": WIDTH,
+        "pixel_height": HEIGHT,
+        "frame_rate": FPS,
+        "disable_caching": True,
+        "verbosity": "ERROR",
+        "progress_bar": "none",
+    }
+    with tempconfig(settings):
+        scene = type("SequenceReleased", (Sequence,), {"fast": True})()
+        scene.render()
+        gc.collect()
+        alive = [obj for obj in gc.get_objects() if isinstance(obj, FastHoldSegmentEncoder)]
+        assert scene.renderer.file_writer.hold_stats.fast_holds == 1  # the writer is alive, its stats too
+        assert alive == []

@@ -217,7 +217,9 @@ class FastHoldSceneFileWriter(SceneFileWriter):
             self.gop_seconds = gop_seconds
         self.fast_holds_enabled = patched is not None
         self._stats_lock = threading.Lock()
-        self._segment_encoders: list[FastHoldSegmentEncoder] = []
+        # Only the stats: holding the encoders would keep every segment's x264 context (tens of MB at
+        # 480p, hundreds at 1080p) alive until the scene ends.
+        self._segment_stats: list[HoldStats] = []
         super().__init__(settings)
 
     @property
@@ -225,8 +227,8 @@ class FastHoldSceneFileWriter(SceneFileWriter):
         """Totals over every segment encoder this writer created (complete once finish() ran)."""
         total = HoldStats()
         with self._stats_lock:
-            for encoder in self._segment_encoders:
-                total.add(encoder.stats)
+            for stats in self._segment_stats:
+                total.add(stats)
         return total
 
     def _create_segment_encoder(self, target: Path) -> VideoSegmentEncoder:
@@ -235,7 +237,7 @@ class FastHoldSceneFileWriter(SceneFileWriter):
             return super()._create_segment_encoder(target)
         encoder = FastHoldSegmentEncoder(target=target, spec=spec, gop_frames=_gop_frames(spec, self.gop_seconds))
         with self._stats_lock:
-            self._segment_encoders.append(encoder)
+            self._segment_stats.append(encoder.stats)
         return encoder
 
     def finish(self) -> None:
