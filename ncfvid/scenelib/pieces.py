@@ -55,14 +55,20 @@ def bullet_list(items: Sequence[str], color: str, dot_color: str, width: float =
 
 
 def similarity_badges(table: RatingsGrid, twins: Sequence[Twin], theme: Theme) -> list[Mobject]:
-    """A 'similarity' badge to the right of each twin's row."""
-    badges: list[Mobject] = []
+    """A badge with the similarity right of each twin's row, under one 'similarity' heading.
+
+    Only the number goes in the badge, so the column stays narrow and the table keeps its size.
+    """
+    cell_height = table.cells[(0, 0)].height
+    heading = label("similarity", size=20, color=theme.accent)
+    heading.scale_to_fit_height(min(heading.height, cell_height * 0.5))
+    heading.next_to(table, RIGHT, buff=0.25).set_y(table.item_labels[0].get_y())
+    badges: list[Mobject] = [heading]
     for twin in twins:
         row = table.users.index(twin.user)
-        badge = Chip(f"similarity {twin.similarity:.2f}", theme.accent, theme.text, size=20, max_width=2.5)
-        badge.scale_to_fit_height(min(badge.height, table.cells[(row, 0)].height * 0.85))
-        badge.next_to(table, RIGHT, buff=0.25)
-        badge.set_y(table.cells[(row, 0)].get_y())
+        badge = Chip(f"{twin.similarity:.2f}", theme.accent, theme.text, size=22)
+        badge.scale_to_fit_height(min(badge.height, cell_height * 0.85))
+        badge.move_to(heading).set_y(table.cells[(row, 0)].get_y())
         badges.append(badge)
     return badges
 

@@ -36,6 +36,8 @@ from ncfvid.scenelib.mobjects import RatingsGrid
 from ncfvid.scenelib.pieces import PiecesMixin
 from ncfvid.storydata import StoryData, Theme
 
+TABLE_HIGHLIGHT_ROOM = 0.08  # a row or column box (buff 0.04, stroke 4) reaches this far past the table
+
 
 class StoryScene(PiecesMixin, VoiceoverScene):
     """Base class of generated act scenes; subclasses set `theme`, `data`, `voice` and `safe_margin`."""
@@ -243,6 +245,12 @@ class StoryScene(PiecesMixin, VoiceoverScene):
                 animations.append(FadeOut(old_caption))
             if new_caption is not None:
                 animations.append(FadeIn(new_caption, shift=DOWN * 0.1))
+            if grid.get_right()[0] > self.area.right - right_margin + 1e-6:
+                # Make room at the right (for badges): shrink the table into the narrower space.
+                self.clear_marks()
+                target = grid.copy()
+                self._place_table(target, new_caption or old_caption, right_margin)
+                animations.append(grid.animate.scale(target.width / grid.width).move_to(target))
             if animations:
                 self.play(*animations, run_time=0.6)
         self.keep("table", grid)
@@ -253,7 +261,7 @@ class StoryScene(PiecesMixin, VoiceoverScene):
     def _place_table(self, grid: Mobject, caption: Mobject | None, right_margin: float) -> None:
         top = (caption.get_bottom()[1] - 0.45) if caption is not None else self.area.top
         height = top - self.area.bottom
-        width = self.area.width - right_margin
+        width = self.area.width - right_margin - 2 * TABLE_HIGHLIGHT_ROOM
         fit(grid, width, height)
         grid.move_to([-right_margin / 2, (top + self.area.bottom) / 2, 0])
 
