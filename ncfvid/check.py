@@ -22,11 +22,14 @@ The rules (thresholds are the constants below)
                 any quality. At 480p that is 8 px: DejaVu Sans at Manim font size 13.2 or more (the
                 layout's smallest size, 14, gives 8.5 px).
     visible     nothing a beat introduced is invisible: a text or an on-screen group with zero size,
-                or whose colours (with their opacity, over the background) have a contrast ratio
-                with the background below MIN_CONTRAST, i.e. transparent or the background's colour.
+                or whose paint (its colours with their opacity, over the background) has a contrast
+                ratio with the background below MIN_CONTRAST: the background's colour, or nearly
+                transparent. Unpainted helpers (no stroke, no fill: a table's cell anchors) are not
+                drawn at all and are not reported.
 
 Each problem is reported once, at the first beat it shows, positioned at that beat in the
-storyboard (at its `nudge:` when the element was nudged in that beat).
+storyboard (at its `nudge:` when the element was nudged in that beat). Texts of one element (a
+table, a chip) that break the same rule in the same beat make one finding, named by the worst.
 """
 
 from __future__ import annotations
@@ -123,9 +126,25 @@ def _box(points: Any) -> list[float] | None:
 
 
 def _is_text(mob: Any) -> bool:
-    from manim import MarkupText, Text
+    """Text, MarkupText, and numbers drawn with them (DecimalNumber): one piece of text each."""
+    from manim import DecimalNumber, MarkupText, Text
 
-    return isinstance(mob, Text | MarkupText)
+    return isinstance(mob, Text | MarkupText | DecimalNumber)
+
+
+def _text_of(mob: Any) -> str:
+    text = getattr(mob, "original_text", None)
+    if text is not None:
+        return str(text)
+    return "".join(str(getattr(part, "original_text", "")) for part in mob.get_family()[1:])
+
+
+def _font_of(mob: Any) -> str:
+    for part in mob.get_family():
+        font = getattr(part, "font", None)
+        if isinstance(font, str) and font:
+            return font
+    return ""
 
 
 _GENERIC = {"VGroup", "Group", "VMobject", "Mobject", "VDict", "OpenGLVGroup", "OpenGLVMobject"}
@@ -139,10 +158,10 @@ def _component_name(mob: Any) -> str | None:
         return None
     inner = getattr(mob, "text", None)
     if inner is not None and _is_text(inner):
-        return f"{name} {_quote(inner.original_text)}"
+        return f"{name} {_quote(_text_of(inner))}"
     title = getattr(mob, "title", None)
     if title is not None and _is_text(title):
-        return f"{name} {_quote(title.original_text)}"
+        return f"{name} {_quote(_text_of(title))}"
     return name
 
 
@@ -164,6 +183,7 @@ class BeatInspector:
         self.name = type(scene).__name__
         self.beats: list[dict[str, Any]] = []
         self._previous: set[int] = set()
+        self._alive: list[Any] = []  # what `_previous` names, kept alive so that no new object reuses an id
         self._cap_per_size: dict[str, float] = {}
         folder.mkdir(parents=True, exist_ok=True)
 
@@ -213,6 +233,7 @@ class BeatInspector:
         background = [float(c) for c in ManimColor(scene.camera.background_color).to_rgb()]
         tops = list(dict.fromkeys([*scene.mobjects, *scene.foreground_mobjects]))
         visited: set[int] = set()
+        alive: list[Any] = []
         texts: list[dict[str, Any]] = []
         shapes: list[dict[str, Any]] = []
         groups: list[dict[str, Any]] = []
@@ -221,6 +242,7 @@ class BeatInspector:
             if id(mob) in visited:
                 return
             visited.add(id(mob))
+            alive.append(mob)
             nudged = nudged or getattr(mob, NUDGE_ATTR, None) is not None
             new = id(mob) not in self._previous
             if _is_text(mob):
@@ -231,20 +253,21 @@ class BeatInspector:
                 if shows(record) and record["box"] is not None:
                     out["boxes"].append(record["box"])
                 return
-            owner = _component_name(mob) or owner
+            name = _component_name(mob)
             points = getattr(mob, "points", None)
             if points is not None and len(points) > 0:
                 contrast = _own_contrast(mob, background)
                 box = _box(points)
                 out["has_points"] = True
                 out["contrast"] = _best(out["contrast"], contrast)
-                if contrast is not None and contrast >= MIN_CONTRAST and box is not None:
+                seen = box is not None and max(box[2] - box[0], box[3] - box[1]) >= ZERO_SIZE
+                if contrast is not None and contrast >= MIN_CONTRAST and seen:
                     out["boxes"].append(box)
                     shapes.append(
                         {
                             "id": id(mob),
                             "kind": type(mob).__name__,
-                            "owner": owner or type(mob).__name__,
+                            "owner": owner or name or type(mob).__name__,
                             "box": box,
                             "contrast": round(contrast, 3),
                             "new": new,
@@ -252,7 +275,7 @@ class BeatInspector:
                         }
                     )
             for sub in mob.submobjects:
-                visit(sub, owner, nudged, out)
+                visit(sub, name or owner, nudged, out)
 
         for top in tops:
             if id(top) in visited:
@@ -273,6 +296,7 @@ class BeatInspector:
                 {
                     "id": id(top),
                     "label": _component_name(top) or _describe_group(top),
+                    "text": _is_text(top),
                     "new": id(top) not in self._previous,
                     "nudged": getattr(top, NUDGE_ATTR, None) is not None,
                     "has_points": out["has_points"],
@@ -281,7 +305,7 @@ class BeatInspector:
                     "extent": extent,
                 }
             )
-        self._previous = visited
+        self._previous, self._alive = visited, alive
         return {
             "frame": [round(float(config.frame_width), 4), round(float(config.frame_height), 4)],
             "background": [round(c, 4) for c in background],
@@ -301,10 +325,10 @@ class BeatInspector:
             font_size = float(mob.font_size) if box is not None else 0.0
         except (ZeroDivisionError, AttributeError):
             font_size = 0.0
-        cap = font_size * self._cap(getattr(mob, "font", "") or "")
+        cap = font_size * self._cap(_font_of(mob))
         return {
             "id": id(mob),
-            "text": str(mob.original_text),
+            "text": _text_of(mob),
             "owner": owner,
             "box": box,
             "cap": round(cap, 5),
@@ -328,7 +352,7 @@ def _describe_group(mob: Any) -> str:
     """A plain group named by what it holds: its first text, or its first named part."""
     for part in mob.get_family():
         if _is_text(part):
-            return f"group with text {_quote(part.original_text)}"
+            return f"group with text {_quote(_text_of(part))}"
     for part in mob.get_family():
         name = _component_name(part)
         if name:
@@ -415,6 +439,25 @@ def fast_play(scene: Any, *args: Any, **kwargs: Any) -> None:
     scene.renderer.time += run_time
 
 
+def _own_media_dir(shared: Path, fallback: Path) -> str:
+    """`shared` (which keeps Manim's text cache between checks) when no other process uses it, else a
+    folder of this run: Manim writes its cached SVG files in place, so two writers can corrupt them."""
+    import fcntl
+
+    shared.mkdir(parents=True, exist_ok=True)
+    lock = (shared / ".lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        return str(fallback / f"media-{os.getpid()}")
+    _held_locks.append(lock)  # released when the process exits
+    return str(shared)
+
+
+_held_locks: list[Any] = []
+
+
 def worker_main(argv: Sequence[str] | None = None) -> None:
     """Run acts of a generated module for a check: `MODULE OUT_DIR QUALITY MEDIA_DIR SCENE...`.
 
@@ -433,7 +476,7 @@ def worker_main(argv: Sequence[str] | None = None) -> None:
     config.disable_caching = True
     config.progress_bar = "none"
     config.verbosity = "ERROR"
-    config.media_dir = media_dir
+    config.media_dir = _own_media_dir(Path(media_dir), Path(out_dir))
     from ncfvid.scenelib.scene import StoryScene
 
     if os.environ.get("NCFVID_CHECK_EXACT") != "1":
@@ -503,10 +546,10 @@ def _overshoot(box: Sequence[float], area: Area) -> dict[str, float]:
     return {edge: amount for edge, amount in out.items() if amount > EDGE_TOLERANCE}
 
 
-def _edge_message(what: str, past: dict[str, float], frame_past: dict[str, float]) -> str:
+def _edge_message(what: str, past: dict[str, float], frame_past: dict[str, float], plural: bool = False) -> str:
     worst = sorted(past.items(), key=lambda kv: -kv[1])
     first_edge, first = worst[0]
-    text = f"{what} extends {first:.2f} units past the {first_edge} edge"
+    text = f"{what} {'extend up to' if plural else 'extends'} {first:.2f} units past the {first_edge} edge"
     for edge, amount in worst[1:]:
         text += f" and {amount:.2f} past the {edge} edge"
     text += " of the safe area"
@@ -537,8 +580,39 @@ def _invisible(what: str, contrast: float) -> str:
     )
 
 
+def _by_owner(items: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Texts grouped by the named element that holds them (a table, a chip); loose texts alone."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    alone: list[list[dict[str, Any]]] = []
+    for item in items:
+        if item.get("owner"):
+            groups.setdefault(item["owner"], []).append(item)
+        else:
+            alone.append([item])
+    return alone + list(groups.values())
+
+
+def _texts(group: Sequence[dict[str, Any]], worst: dict[str, Any]) -> str:
+    """`text 'x'` for one text, `text 'x' and 4 other texts of RatingsGrid` for several."""
+    what = f"text {_quote(worst['text'])}"
+    if len(group) > 1:
+        what += f" and {len(group) - 1} other text{'s' if len(group) > 2 else ''} of {_owner(worst['owner'])}"
+    return what
+
+
+def _owner(name: str) -> str:
+    return name if "'" in name else f"the {name}"
+
+
+def _ids(group: Sequence[dict[str, Any]]) -> frozenset[Any]:
+    return frozenset((item["id"], _key_box(item["box"])) for item in group)
+
+
 def check_beats(beats: Sequence[dict[str, Any]], margin: float, quality: str) -> list[Finding]:
-    """The rules over one act's beat records (in order); each problem once, at its first beat."""
+    """The rules over one act's beat records (in order); each problem once, at its first beat.
+
+    Texts held by one named element (a table, a chip) that break the same rule in the same beat are
+    one finding, named by the worst of them."""
     findings: list[Finding] = []
     reported: set[Any] = set()
 
@@ -547,59 +621,79 @@ def check_beats(beats: Sequence[dict[str, Any]], margin: float, quality: str) ->
             reported.add(key)
             findings.append(Finding(beat, message, nudged))
 
+    pixels = PIXEL_HEIGHTS[quality]
     for record in beats:
         index = record["index"]
         frame = record["frame"]
         area, whole = Area.safe(frame, margin), Area.whole(frame)
-        pixels = PIXEL_HEIGHTS[quality]
         smallest = min_cap_height(quality, frame[1])
-        texts = [t for t in record["texts"] if t["box"] is not None]
-        shown = [t for t in texts if shows(t)]
+        shown = [t for t in record["texts"] if t["box"] is not None and shows(t)]
 
         # visible: what this beat introduced must show (unpainted layout helpers are not drawn at all)
-        for text in record["texts"]:
-            if not text["new"]:
+        new_texts = [t for t in record["texts"] if t["new"]]
+        zero = [
+            t
+            for t in new_texts
+            if t["box"] is None or min(t["box"][2] - t["box"][0], t["box"][3] - t["box"][1]) < ZERO_SIZE
+        ]
+        for group in _by_owner(zero):
+            what = _texts(group, group[0])
+            report(
+                ("zero", _ids(group)),
+                index,
+                f"{what} {'has' if len(group) == 1 else 'have'} zero size",
+                any(t["nudged"] for t in group),
+            )
+        faint = [t for t in new_texts if t not in zero and t["contrast"] is not None and not shows(t)]
+        for group in _by_owner(faint):
+            worst = min(group, key=lambda t: t["contrast"])
+            report(
+                ("invisible", _ids(group)),
+                index,
+                _invisible(_texts(group, worst), worst["contrast"]),
+                any(t["nudged"] for t in group),
+            )
+        for element in record["groups"]:
+            if not element["new"] or not element["has_points"] or element["contrast"] is None or element["text"]:
                 continue
-            what = f"text {_quote(text['text'])}"
-            box = text["box"]
-            if box is None or box[2] - box[0] < ZERO_SIZE or box[3] - box[1] < ZERO_SIZE:
-                report(("zero", text["id"]), index, f"{what} has zero size", text["nudged"])
-            elif text["contrast"] is not None and not shows(text):
-                report(("invisible", text["id"]), index, _invisible(what, text["contrast"]), text["nudged"])
-        for group in record["groups"]:
-            if not group["new"] or not group["has_points"] or group["contrast"] is None:
-                continue
-            what = group["label"] if group["label"].startswith("group") else f"element {_quote(group['label'])}"
-            extent = group["extent"]
-            if not shows(group):
-                report(("invisible", group["id"]), index, _invisible(what, group["contrast"]), group["nudged"])
+            label = element["label"]
+            what = label if label.startswith("group") else f"element {_quote(label)}"
+            extent = element["extent"]
+            if not shows(element):
+                report(("invisible", element["id"]), index, _invisible(what, element["contrast"]), element["nudged"])
             elif extent is not None and max(extent[2] - extent[0], extent[3] - extent[1]) < ZERO_SIZE:
-                report(("zero", group["id"]), index, f"{what} has zero size", group["nudged"])
+                report(("zero", element["id"]), index, f"{what} has zero size", element["nudged"])
 
-        # safe area: texts one by one
-        for text in shown:
-            past = _overshoot(text["box"], area)
-            if past:
-                what = f"text {_quote(text['text'])}"
-                message = _edge_message(what, past, _overshoot(text["box"], whole))
-                report(("edge", text["id"], text["text"], _key_box(text["box"])), index, message, text["nudged"])
+        # safe area: texts
+        outside = [t for t in shown if _overshoot(t["box"], area)]
+        for group in _by_owner(outside):
+            worst = max(group, key=lambda t: max(_overshoot(t["box"], area).values()))
+            past: dict[str, float] = {}
+            frame_past: dict[str, float] = {}
+            for text in group:
+                for edge, amount in _overshoot(text["box"], area).items():
+                    past[edge] = max(past.get(edge, 0.0), amount)
+                for edge, amount in _overshoot(text["box"], whole).items():
+                    frame_past[edge] = max(frame_past.get(edge, 0.0), amount)
+            message = _edge_message(_texts(group, worst), past, frame_past, plural=len(group) > 1)
+            report(("edge", _ids(group)), index, message, any(t["nudged"] for t in group))
 
         # safe area: shapes, the worst part of each named element
-        worst: dict[str, tuple[dict[str, float], dict[str, float], bool, tuple[Any, ...]]] = {}
+        worst_shapes: dict[str, tuple[dict[str, float], dict[str, float], bool, tuple[Any, ...]]] = {}
         for shape in record["shapes"]:
             past = _overshoot(shape["box"], area)
             if not past:
                 continue
             owner = shape["owner"]
-            key = (shape["id"], _key_box(shape["box"]))
-            merged, frame_past, nudged, keys = worst.get(owner, ({}, {}, False, ()))
+            merged, frame_past, nudged, keys = worst_shapes.get(owner, ({}, {}, False, ()))
             for edge, amount in past.items():
                 merged[edge] = max(merged.get(edge, 0.0), amount)
             for edge, amount in _overshoot(shape["box"], whole).items():
                 frame_past[edge] = max(frame_past.get(edge, 0.0), amount)
-            worst[owner] = (merged, frame_past, nudged or shape["nudged"], (*keys, key))
-        for owner, (past, frame_past, nudged, keys) in worst.items():
-            what = f"element {_quote(owner)}"
+            key = (shape["id"], _key_box(shape["box"]))
+            worst_shapes[owner] = (merged, frame_past, nudged or shape["nudged"], (*keys, key))
+        for owner, (past, frame_past, nudged, keys) in worst_shapes.items():
+            what = f"element {_quote(owner)}" if "'" not in owner else owner
             report(("edge-shape", owner, frozenset(keys)), index, _edge_message(what, past, frame_past), nudged)
 
         # overlap: text over text
@@ -612,17 +706,18 @@ def check_beats(beats: Sequence[dict[str, Any]], margin: float, quality: str) ->
                     report(key, index, message, a["nudged"] or b["nudged"])
 
         # size: capital letters tall enough to read at this quality
-        for text in shown:
-            if text["cap"] <= 0:
-                continue
-            if text["cap"] < smallest - 1e-6:
-                px = text["cap"] * pixels / frame[1]
-                need = smallest * pixels / frame[1]
-                message = (
-                    f"text {_quote(text['text'])} is too small to read at {pixels}p: its capitals are "
-                    f"{px:.1f} px tall, at least {need:.1f} px are needed (font size {text['font_size']:.1f})"
-                )
-                report(("small", text["id"], text["text"], round(text["cap"], 3)), index, message, text["nudged"])
+        small = [t for t in shown if 0 < t["cap"] < smallest - 1e-6]
+        for group in _by_owner(small):
+            worst = min(group, key=lambda t: t["cap"])
+            low, high = worst["cap"] * pixels / frame[1], max(t["cap"] for t in group) * pixels / frame[1]
+            size = f"{low:.1f} px" if high - low < 0.05 else f"{low:.1f} to {high:.1f} px"
+            verb = "is" if len(group) == 1 else "are"
+            message = (
+                f"{_texts(group, worst)} {verb} too small to read at {pixels}p: capitals {size} tall "
+                f"(font size {worst['font_size']:.1f}), at least {smallest * pixels / frame[1]:.1f} px are needed"
+            )
+            key = ("small", frozenset((t["id"], t["text"], round(t["cap"], 3)) for t in group))
+            report(key, index, message, any(t["nudged"] for t in group))
     return findings
 
 
@@ -776,6 +871,9 @@ def run_acts(
                     tmp = target.with_suffix(f".{os.getpid()}.tmp")
                     tmp.write_text(json.dumps(beats), encoding="utf-8")
                     os.replace(tmp, target)
+                    for old in cache_dir.glob(f"{act_id}-*.json"):  # earlier versions of the act
+                        if old != target and len(old.stem) == len(target.stem):
+                            old.unlink(missing_ok=True)
         if not stills:
             import shutil
 

@@ -118,6 +118,11 @@ class Readout:
     arrow: Arrow
     readout: VGroup
     number: Text
+    node: Mobject
+
+    def aim(self) -> None:
+        """Point the arrow from the output node at the readout again (after the readout moved)."""
+        self.arrow.put_start_and_end_on(self.node.get_right(), self.readout.get_left())
 
 
 @dataclass
@@ -347,7 +352,7 @@ class PiecesMixin:
         fit(readout, self.area.right - left, self.area.height / 2)
         readout.move_to([(left + self.area.right) / 2, node.get_y(), 0])
         arrow = Arrow(node.get_right(), readout.get_left(), buff=0.15, color=self.theme.accent, stroke_width=4)
-        return Readout(arrow, readout, number)
+        return Readout(arrow, readout, number, node)
 
     # --- training -------------------------------------------------------------------------------
 

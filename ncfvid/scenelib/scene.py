@@ -296,7 +296,8 @@ class StoryScene(PiecesMixin, VoiceoverScene):
             mob.scale(scale)
         if shift != (0.0, 0.0):
             mob.shift([shift[0], shift[1], 0])
-        mob.ncfvid_nudge = (shift, scale)  # lets `ncfvid check` point at the nudge
+        for part in mob.get_family():
+            part.ncfvid_nudge = (shift, scale)  # lets `ncfvid check` point at the nudge
         return mob
 
 
