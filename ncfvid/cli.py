@@ -78,6 +78,8 @@ def cli() -> None:
 
     \b
     ncfvid validate storyboards/ncf.yaml     check a storyboard
+    ncfvid check storyboards/ncf.yaml        check every beat's layout (no video)
+    ncfvid preview storyboards/ncf.yaml      a sheet of every beat's last frame
     ncfvid compile storyboards/ncf.yaml      write output/ncf/scenes.py
     ncfvid render storyboards/ncf.yaml       render output/ncf/ncf.mp4 (+ .srt, .vtt)
     """
@@ -111,8 +113,15 @@ def validate(storyboards: tuple[Path, ...], fmt: str, strict: bool) -> None:
             diagnostics.extend(load(path).warnings)
         except UserError as err:
             diagnostics.extend(err.diagnostics)
+    failed = _emit(diagnostics, fmt, strict)
+    if not failed and fmt == "text":
+        click.echo(f"{len(storyboards)} storyboard{'s' if len(storyboards) != 1 else ''} valid")
+    sys.exit(EXIT_INVALID if failed else EXIT_OK)
+
+
+def _emit(diagnostics: list[Diagnostic], fmt: str, strict: bool) -> bool:
+    """Print diagnostics as `validate` does; True when they fail the command."""
     diagnostics = finalize(diagnostics)
-    failed = any(d.severity == "error" or strict for d in diagnostics)
     if fmt == "json":
         click.echo(format_json(diagnostics))
     elif fmt == "github":
@@ -120,9 +129,128 @@ def validate(storyboards: tuple[Path, ...], fmt: str, strict: bool) -> None:
             click.echo(format_github(diagnostics))
     elif diagnostics:
         _echo_err(format_text(diagnostics, _sources(diagnostics)).rstrip())
-    if not failed and fmt == "text":
-        click.echo(f"{len(storyboards)} storyboard{'s' if len(storyboards) != 1 else ''} valid")
+    return any(d.severity == "error" or strict for d in diagnostics)
+
+
+@cli.command(name="check")
+@STORYBOARD
+@click.option("--act", "acts", multiple=True, help="Check only this act (repeatable).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="How to print problems: for people, for tools, or as GitHub Actions annotations.",
+)
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option(
+    "-q",
+    "--quality",
+    type=click.Choice(["l", "m", "h", "k"]),
+    default=None,
+    help="The quality whose resolution decides how small text may be (default: the storyboard's).",
+)
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Acts run at once (default: cores).")
+@OUTPUT
+@TEMPLATES
+def check_(
+    storyboard: Path,
+    acts: tuple[str, ...],
+    fmt: str,
+    strict: bool,
+    quality: str | None,
+    jobs: int | None,
+    out: Path | None,
+    template_dirs: tuple[Path, ...],
+) -> None:
+    """Check the layout of every beat without rendering: text inside the safe area, no text over
+    text, no text too small to read, nothing invisible.
+
+    Each act's scene runs with a silent draft voice and without drawing frames; at the end of every
+    beat what is on screen is measured. Problems are reported at the beat in the storyboard.
+    Exit 0 when there are none, 1 when there are (or the storyboard is invalid).
+
+    \b
+    Examples:
+      ncfvid check storyboards/ncf.yaml
+      ncfvid check storyboards/ncf.yaml --act architecture --format github
+    """
+    from ncfvid.check import check as run_check
+
+    result = None
+    try:
+        result = run_check(storyboard, acts, quality=quality, out=out, template_dirs=template_dirs, jobs=jobs)
+        diagnostics = result.diagnostics
+    except UserError as err:
+        diagnostics = err.diagnostics
+    failed = _emit(diagnostics, fmt, strict)
+    if not failed and fmt == "text" and result is not None:
+        loaded = result.prepared.loaded if result.prepared else None
+        name = loaded.yaml.filename if loaded else str(storyboard)
+        click.echo(
+            f"{name}: {result.beats} beats in {len(result.runs)} acts, no layout problems ({result.seconds:.1f} s)"
+        )
     sys.exit(EXIT_INVALID if failed else EXIT_OK)
+
+
+def _check_first(
+    storyboard: Path,
+    acts: tuple[str, ...],
+    quality: str | None,
+    out: Path | None,
+    template_dirs: tuple[Path, ...],
+    jobs: int | None,
+    quiet: bool,
+) -> None:
+    """`render`'s first step: the layout check; raises UserError when it finds errors."""
+    from ncfvid.check import check as run_check
+
+    result = run_check(storyboard, acts, quality=quality, out=out, template_dirs=template_dirs, jobs=jobs)
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    if errors:
+        _echo_err("The layout check found problems (render anyway with --no-check):")
+        raise UserError(errors)
+    if not quiet:
+        click.echo(f"Checked {result.beats} beats: no layout problems ({result.seconds:.1f} s)")
+
+
+@cli.command()
+@STORYBOARD
+@click.option("--act", "acts", multiple=True, help="Only this act (repeatable).")
+@click.option(
+    "-o",
+    "--output",
+    "sheet",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The sheet to write (default: output/STEM/STEM-storyboard.png).",
+)
+@click.option("--columns", type=click.IntRange(1, 12), default=4, show_default=True, help="Panels per row.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Acts run at once (default: cores).")
+@TEMPLATES
+@user_errors
+def preview(
+    storyboard: Path,
+    acts: tuple[str, ...],
+    sheet: Path | None,
+    columns: int,
+    jobs: int | None,
+    template_dirs: tuple[Path, ...],
+) -> None:
+    """Write a storyboard sheet: the last frame of every beat in a grid, captioned with the act, the
+    beat and the first words of its narration. Beats with layout problems are framed in red.
+
+    \b
+    Example:
+      ncfvid preview storyboards/ncf.yaml -o sheet.png
+    """
+    from ncfvid.preview import preview as make_sheet
+
+    result = make_sheet(storyboard, acts, sheet=sheet, columns=columns, template_dirs=template_dirs, jobs=jobs)
+    problems = sum(p.problems for p in result.panels)
+    note = f", {problems} layout problem{'s' if problems != 1 else ''}" if problems else ""
+    click.echo(f"{result.path}  ({len(result.panels)} beats{note}; {result.seconds:.1f} s)")
 
 
 def _prepare(storyboard: Path, out: Path | None):  # noqa: ANN202
@@ -176,6 +304,7 @@ def compile_(storyboard: Path, out: Path | None, template_dirs: tuple[Path, ...]
 @click.option("--force", is_flag=True, help="Ignore cached act clips and render everything again.")
 @click.option("--dry-run", is_flag=True, help="List which acts would render and which come from the cache.")
 @click.option("--quiet", is_flag=True, help="Print only errors and the final path.")
+@click.option("--no-check", is_flag=True, help="Render even when `ncfvid check` finds layout errors.")
 @TEMPLATES
 @user_errors
 def render(
@@ -191,6 +320,7 @@ def render(
     force: bool,
     dry_run: bool,
     quiet: bool,
+    no_check: bool,
     template_dirs: tuple[Path, ...],
 ) -> None:
     """Render a storyboard to output/<stem>/<stem>.mp4 with narration and subtitles (.srt, .vtt).
@@ -211,6 +341,8 @@ def render(
     from ncfvid.render import RenderSettings, assemble, plan, render_jobs
 
     started = time.perf_counter()
+    if not no_check and not dry_run:
+        _check_first(storyboard, acts, quality, out, template_dirs, jobs, quiet)
     prepared, folder = _prepare(storyboard, out)
     story = prepared.loaded.story
     known = [act.id for act in story.acts]
@@ -246,14 +378,15 @@ def render(
         settings,
         folder / "cache" / "acts",
     )
-    if force:
+    if force and not dry_run:  # a dry run changes nothing, the cache included
         for job in job_list:
             shutil.rmtree(job.clip_dir, ignore_errors=True)
     if any(not job.cached for job in job_list):  # a fully cached render needs no speech engine (nor Manim)
         _check_engine({**story.voice.model_dump(), **overrides})
     if dry_run:
         for job in job_list:
-            click.echo(f"{job.act_id:<20} {'cached' if job.cached else 'would render'}")
+            cached = job.cached and not force
+            click.echo(f"{job.act_id:<20} {'cached' if cached else 'would render'}")
         return
 
     from ncfvid.progress import RenderProgress

@@ -48,7 +48,7 @@ class ActRow:
     act_id: str
     log: Path
     expected: int  # animations in the act's previous log (0: unknown)
-    state: str = "waiting"  # waiting | cached | rendering | done | failed
+    state: str = "waiting"  # waiting | cached | rendering | done | failed | stopped (interrupted)
     started: float | None = None
     seconds: float | None = None
     animations: int = 0
@@ -141,7 +141,7 @@ class RenderProgress:
             if state == "rendering":
                 row.started = time.perf_counter()
                 row.animations, row._offset = 0, 0
-            elif state in ("done", "failed"):
+            elif state in ("done", "failed", "stopped"):
                 row.seconds = seconds if seconds is not None else row.elapsed()
                 if state == "done":
                     row.poll()
@@ -190,6 +190,8 @@ class RenderProgress:
                 elif row.state == "failed":
                     failed = Text(f"✗ failed after {row.seconds or 0:.1f} s", style="bold red")
                     table.add_row(name, failed, Text(f"log: {row.log}", style="red"))
+                elif row.state == "stopped":
+                    table.add_row(name, Text(f"stopped after {row.seconds or 0:.1f} s", style="yellow"), Text(""))
                 elif row.state == "rendering":
                     spinner = self._spinners.setdefault(row.act_id, Spinner("dots", style="cyan"))
                     done = row.animations

@@ -27,6 +27,8 @@ import ncfvid
 from ncfvid import renderenv
 from ncfvid.diagnostics import UserError
 
+_RUNNING: set[subprocess.Popen[bytes]] = set()  # Manim processes of act renders in progress
+_RUNNING_LOCK = threading.Lock()
 QUALITY_FOLDERS = {"l": "480p15", "m": "720p30", "h": "1080p60", "p": "1440p60", "k": "2160p60"}
 LIBRARY_PARTS = ("scenelib", "speech", "video", "storydata.py")
 
@@ -155,17 +157,25 @@ def render_act(job: ActJob, module_path: Path, settings: RenderSettings, out: Pa
     ]
     try:
         with log_path.open("w", encoding="utf-8") as log:
-            completed = subprocess.run(
+            manim = subprocess.Popen(
                 command,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=manim_environment(settings, out, work, job.act_id),
                 cwd=work,
-                check=False,
             )
+            with _RUNNING_LOCK:
+                _RUNNING.add(manim)
+            try:
+                manim.wait()
+            finally:
+                manim.kill()  # a no-op once it exited; on an interrupt, no Manim is left behind
+                manim.wait()
+                with _RUNNING_LOCK:
+                    _RUNNING.discard(manim)
         videos = list((work / "media" / "videos").rglob(f"{QUALITY_FOLDERS[settings.quality]}/{job.scene}.mp4"))
         cues = work / f"{job.scene}.cues.json"
-        if completed.returncode != 0 or not videos or not cues.is_file():
+        if manim.returncode != 0 or not videos or not cues.is_file():
             reason = _last_error_line(log_path)
             raise UserError.single(
                 str(module_path),
@@ -213,10 +223,11 @@ def render_jobs(
         try:
             seconds = render_act(job, module_path, settings, out, log_dir)
         except UserError:
-            report(job.act_id, "failed", time.perf_counter() - started)
+            report(job.act_id, "stopped" if stopping.is_set() else "failed", time.perf_counter() - started)
             raise
         report(job.act_id, "done", seconds)
 
+    stopping = threading.Event()
     _remove_abandoned_work(jobs)
     with _sigterm_interrupts():
         if settings.jobs <= 1 or len(todo) <= 1:
@@ -233,7 +244,11 @@ def render_jobs(
                     except UserError as err:
                         errors.extend(err.diagnostics)
             except BaseException:
+                stopping.set()
                 pool.shutdown(wait=False, cancel_futures=True)  # start no further act
+                with _RUNNING_LOCK:
+                    for process in _RUNNING:  # and stop the running ones (their threads clean up)
+                        process.kill()
                 raise
             if errors:
                 raise UserError(errors)

@@ -106,6 +106,8 @@ def test_unchanged_acts_come_from_the_cache(copy: Path) -> None:
     assert clip_dirs(out) == before
     assert {log.name: log.stat().st_mtime_ns for log in (out / "logs").iterdir()} == logs  # Manim never ran
     assert (out / "tiny.mp4").read_bytes() == video
+    quiet = ncfvid(copy, "--quiet")
+    assert (quiet.stdout, quiet.stderr) == ("out/tiny.mp4\n", "")
 
 
 def test_an_edited_act_is_the_only_one_rendered(copy: Path) -> None:
@@ -202,6 +204,10 @@ def test_dry_run_lists_acts_and_renders_nothing(copy: Path) -> None:
     assert sorted(p.name for p in (out / "cache" / "acts").iterdir()) == before
     assert {log.name: log.stat().st_mtime_ns for log in (out / "logs").iterdir()} == logs
     assert "A tiny dry run." not in (out / "tiny.srt").read_text(encoding="utf-8")
+    # With --force a dry run says everything would render, and still empties nothing.
+    result = ncfvid(copy, "--dry-run", "--force")
+    assert act_states(result.stdout) == {"intro": "would", "answer": "would"}
+    assert sorted(p.name for p in (out / "cache" / "acts").iterdir()) == before
 
 
 def test_force_renders_everything_again(copy: Path) -> None:
