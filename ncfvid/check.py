@@ -889,6 +889,17 @@ def _last_line(text: str) -> str:
     return lines[-1][:200] if lines else ""
 
 
+def load_acts(storyboard: Path, acts: Sequence[str], out: Path | None) -> tuple[Any, Path, Any, Any]:
+    """Validate and prepare a storyboard for `check` or `preview`: (loaded, output folder, prepared,
+    the chosen acts)."""
+    from ncfvid.pipeline import load, output_dir, prepare
+
+    loaded = load(storyboard)
+    folder = output_dir(loaded, out)
+    prepared = prepare(loaded, folder / "cache")
+    return loaded, folder, prepared, select_acts(prepared, acts)
+
+
 def select_acts(prepared: Prepared, acts: Iterable[str]) -> list[tuple[int, Any]]:
     """(index, act) of the chosen acts (all when none is named); UserError for an unknown id."""
     story = prepared.loaded.story
@@ -918,14 +929,11 @@ def check(
     The result's diagnostics hold the storyboard's validation warnings and the layout findings.
     """
     from ncfvid.compiler import scene_class_name, write_module
-    from ncfvid.pipeline import compile_prepared, load, output_dir, prepare
+    from ncfvid.pipeline import compile_prepared
     from ncfvid.render import split_module
 
     started = time.perf_counter()
-    loaded = load(storyboard)
-    folder = output_dir(loaded, out)
-    prepared = prepare(loaded, folder / "cache")
-    chosen = select_acts(prepared, acts)
+    loaded, folder, prepared, chosen = load_acts(storyboard, acts, out)
     story = loaded.story
     quality = quality or story.video.quality
     module = compile_prepared(prepared, template_dirs)

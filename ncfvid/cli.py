@@ -27,6 +27,15 @@ OUTPUT = click.option(
     type=click.Path(path_type=Path, file_okay=False),
     help="Output folder (default: output/STEM).",
 )
+FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="How to print problems: for people, for tools, or as GitHub Actions annotations.",
+)
+STRICT = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 TEMPLATES = click.option(
     "--templates",
     "template_dirs",
@@ -87,15 +96,8 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("storyboards", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
-    help="How to print problems: for people, for tools, or as GitHub Actions annotations.",
-)
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@FORMAT
+@STRICT
 def validate(storyboards: tuple[Path, ...], fmt: str, strict: bool) -> None:
     """Check storyboards without rendering anything.
 
@@ -135,15 +137,8 @@ def _emit(diagnostics: list[Diagnostic], fmt: str, strict: bool) -> bool:
 @cli.command(name="check")
 @STORYBOARD
 @click.option("--act", "acts", multiple=True, help="Check only this act (repeatable).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
-    help="How to print problems: for people, for tools, or as GitHub Actions annotations.",
-)
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@FORMAT
+@STRICT
 @click.option(
     "-q",
     "--quality",

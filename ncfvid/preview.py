@@ -146,15 +146,12 @@ def preview(
     """Write the storyboard sheet of `storyboard` (default: output/<stem>/<stem>-storyboard.png)."""
     import shutil
 
-    from ncfvid.check import check_beats, run_acts, select_acts
+    from ncfvid.check import check_beats, load_acts, run_acts
     from ncfvid.compiler import scene_class_name, write_module
-    from ncfvid.pipeline import compile_prepared, load, output_dir, prepare
+    from ncfvid.pipeline import compile_prepared
 
     started = time.perf_counter()
-    loaded = load(storyboard)
-    folder = output_dir(loaded, out)
-    prepared = prepare(loaded, folder / "cache")
-    chosen = select_acts(prepared, acts)
+    loaded, folder, prepared, chosen = load_acts(storyboard, acts, out)
     story = loaded.story
     work = folder / "cache" / "preview"
     module_path = write_module(compile_prepared(prepared, template_dirs), work / "scenes.py")

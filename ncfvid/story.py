@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ncfvid.model import NCFConfig, TrainResult, similar_users, train
 from ncfvid.schema import Storyboard
 from ncfvid.storydata import StoryData, Twin
@@ -96,6 +98,8 @@ def story_data(story: Storyboard, result: TrainResult, example: tuple[str, str] 
     ex_user, ex_item = example or example_cell(story)
     eu, ei = users.index(ex_user), items.index(ex_item)
     history = result.prediction_history
+    # A rating outside the scale cannot be given; like any recommender, show the nearest one that can.
+    shown = np.clip(result.predictions, d.scale.min, d.scale.max)
     return StoryData(
         corner=d.corner,
         users=tuple(users),
@@ -103,8 +107,8 @@ def story_data(story: Storyboard, result: TrainResult, example: tuple[str, str] 
         ratings=tuple(tuple(row) for row in d.ratings.values()),
         target_user=d.target.user,
         target_item=d.target.item,
-        prediction=round(float(result.predictions[u, i]), PREDICTION_PLACES),
-        predictions=tuple(tuple(round(float(v), PREDICTION_PLACES) for v in row) for row in result.predictions),
+        prediction=round(float(shown[u, i]), PREDICTION_PLACES),
+        predictions=tuple(tuple(round(float(v), PREDICTION_PLACES) for v in row) for row in shown),
         user_vector=tuple(_r(v, DISPLAY_PLACES) for v in result.user_embeddings[u]),
         item_vector=tuple(_r(v, DISPLAY_PLACES) for v in result.item_embeddings[i]),
         user_table=tuple(tuple(_r(v, 3) for v in row[:TABLE_COLUMNS]) for row in result.user_embeddings),
