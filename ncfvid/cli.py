@@ -468,7 +468,12 @@ def model(storyboard: Path) -> None:
 @OUTPUT
 @user_errors
 def clean(storyboard: Path, out: Path | None) -> None:
-    """Empty a storyboard's render cache (act clips, audio, trained model); keeps the final video."""
+    """Empty a storyboard's render cache (act clips, audio, trained model); keeps the final video.
+
+    \b
+    Example:
+      ncfvid clean storyboards/ncf.yaml
+    """
     import shutil
 
     from ncfvid.pipeline import load, output_dir
