@@ -377,7 +377,7 @@ def render(
         for job in job_list:
             shutil.rmtree(job.clip_dir, ignore_errors=True)
     if any(not job.cached for job in job_list):  # a fully cached render needs no speech engine (nor Manim)
-        _check_engine({**story.voice.model_dump(), **overrides})
+        _check_engine({**story.voice.model_dump(), **overrides}, prepared.loaded, "engine" in overrides)
     if dry_run:
         for job in job_list:
             cached = job.cached and not force
@@ -405,15 +405,19 @@ def render(
     progress.finish(video, length, time.perf_counter() - started)
 
 
-def _check_engine(settings: dict[str, Any]) -> None:
-    """Fail before rendering when the speech engine cannot run here."""
+def _check_engine(settings: dict[str, Any], loaded: Any, from_command_line: bool) -> None:
+    """Fail before rendering when the speech engine cannot run here: at the storyboard's
+    `voice.engine` line, or naming the command-line option that chose the engine."""
     from ncfvid.speech import EngineUnavailable
     from ncfvid.speech.registry import check_engine
 
     try:
         check_engine(settings["engine"])
     except EngineUnavailable as err:
-        raise UserError.single("voice.engine", str(err)) from None
+        if from_command_line:
+            raise UserError.single(loaded.yaml.filename, f"--engine {settings['engine']}: {err}") from None
+        line, column = loaded.yaml.positions.locate(("voice", "engine"))
+        raise UserError.single(loaded.yaml.filename, str(err), line=line, column=column, path="voice.engine") from None
 
 
 @cli.command()
