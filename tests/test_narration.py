@@ -480,11 +480,21 @@ def test_burned_captions_sit_in_their_own_band(renders: Renders) -> None:
 
 
 def one_error_line(output: str) -> str:
-    """The one line that says what is wrong; the CLI's diagnostics may add only their count line."""
+    """The one line that says what is wrong.
+
+    The CLI's diagnostics may add only an indented excerpt of the storyboard (the line and a caret)
+    and their count line; anything else (a traceback, a second error) fails.
+    """
     lines = [line for line in output.splitlines() if line.strip()]
-    assert len(lines) <= 2, output
-    assert all(re.fullmatch(r"\d+ errors?, \d+ warnings?", line) for line in lines[1:]), output
     assert ": error: " in lines[0], output
+    rest = lines[1:]
+    excerpt = [line for line in rest if line.startswith(" ")]
+    assert len(excerpt) in (0, 2), output
+    if excerpt:
+        assert set(excerpt[1].strip()) <= {"^", "~"}, output
+    others = [line for line in rest if not line.startswith(" ")]
+    assert len(others) <= 1, output
+    assert all(re.fullmatch(r"\d+ errors?, \d+ warnings?", line) for line in others), output
     return lines[0]
 
 
@@ -527,3 +537,4 @@ def test_missing_espeak_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.Mo
     assert result.exception is None or isinstance(result.exception, SystemExit)
     error = one_error_line(result.stderr)
     assert "apt-get install espeak-ng" in error and "--draft" in error
+    assert error.startswith(f"{storyboard}:"), error  # points at the storyboard's voice.engine line
