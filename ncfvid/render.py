@@ -31,6 +31,7 @@ _RUNNING: set[subprocess.Popen[bytes]] = set()  # Manim processes of act renders
 _RUNNING_LOCK = threading.Lock()
 QUALITY_FOLDERS = {"l": "480p15", "m": "720p30", "h": "1080p60", "p": "1440p60", "k": "2160p60"}
 LIBRARY_PARTS = ("scenelib", "speech", "video", "storydata.py")
+CLIP_FILES = ("clip.mp4", "cues.json", "sound.wav")  # a cached act: picture, captions, sound
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class ActJob:
 
     @property
     def cached(self) -> bool:
-        return (self.clip_dir / "clip.mp4").is_file() and (self.clip_dir / "cues.json").is_file()
+        return all((self.clip_dir / name).is_file() for name in CLIP_FILES)
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ def manim_environment(settings: RenderSettings, out: Path, work: Path, act_id: s
     # One audio folder per act: manim-voiceover's cache index is not safe for concurrent writers.
     env[renderenv.AUDIO_CACHE] = str((out / "cache" / "audio" / act_id).resolve())
     env[renderenv.CUES_DIR] = str(work.resolve())
+    env[renderenv.SOUNDTRACK] = "1"
     env[renderenv.BURN_CAPTIONS] = "1" if settings.burn_captions else "0"
     env[renderenv.FAST_HOLDS] = "1" if settings.fast_holds else "0"
     # The scenes module imports ncfvid; make a source checkout importable without installing.
@@ -175,7 +177,8 @@ def render_act(job: ActJob, module_path: Path, settings: RenderSettings, out: Pa
                     _RUNNING.discard(manim)
         videos = list((work / "media" / "videos").rglob(f"{QUALITY_FOLDERS[settings.quality]}/{job.scene}.mp4"))
         cues = work / f"{job.scene}.cues.json"
-        if manim.returncode != 0 or not videos or not cues.is_file():
+        sound = work / f"{job.scene}.sound.wav"
+        if manim.returncode != 0 or not videos or not cues.is_file() or not sound.is_file():
             reason = _last_error_line(log_path)
             raise UserError.single(
                 str(module_path),
@@ -185,6 +188,7 @@ def render_act(job: ActJob, module_path: Path, settings: RenderSettings, out: Pa
         final.mkdir()
         shutil.move(str(videos[0]), final / "clip.mp4")
         shutil.move(str(cues), final / "cues.json")
+        shutil.move(str(sound), final / "sound.wav")
         try:
             final.rename(job.clip_dir)  # atomic: a clip folder is complete or absent
         except OSError:
@@ -297,7 +301,7 @@ def assemble(jobs: Sequence[ActJob], video_path: Path) -> tuple[float, list[floa
     from ncfvid.video.join import join_videos
 
     clips = [job.clip_dir / "clip.mp4" for job in jobs]
-    result = join_videos(clips, video_path)
+    result = join_videos(clips, video_path, [job.clip_dir / "sound.wav" for job in jobs])
     acts = []
     for job, start in zip(jobs, result.part_starts, strict=True):
         raw = json.loads((job.clip_dir / "cues.json").read_text(encoding="utf-8"))

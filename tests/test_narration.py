@@ -525,12 +525,12 @@ def test_missing_espeak_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.Mo
     from click.testing import CliRunner
 
     from ncfvid.cli import cli
-    from ncfvid.speech import EngineUnavailable, espeak
+    from ncfvid.speech import EngineUnavailable, espeakng
 
     def missing() -> None:
-        raise EngineUnavailable(espeak.INSTALL_HINT)
+        raise EngineUnavailable(espeakng.INSTALL_HINT)
 
-    monkeypatch.setattr(espeak, "check_available", missing)
+    monkeypatch.setattr(espeakng, "check_available", missing)
     storyboard = write_story(tmp_path, "t", tiny())
     result = CliRunner().invoke(cli, ["render", str(storyboard), "-o", str(tmp_path / "out")])
     assert result.exit_code == 1

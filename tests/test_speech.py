@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import math
 import struct
+import subprocess
+import sys
 import wave
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,7 +17,7 @@ from manim_voiceover.tracker import AUDIO_OFFSET_RESOLUTION, VoiceoverTracker
 
 import ncfvid.speech as speech
 from ncfvid.speech import EngineUnavailable, registry, split_bookmarks, word_timings
-from ncfvid.speech import espeak as espeak_module
+from ncfvid.speech import espeakng as espeak_module
 from ncfvid.speech.draft import DraftService, draft_seconds
 from ncfvid.speech.espeak import EspeakService, synthesize
 from ncfvid.speech.lexicon import apply_lexicon
@@ -374,3 +376,15 @@ def test_registry_wraps_manim_voiceover_services_so_beat_id_is_safe(tmp_path, mo
     assert isinstance(service, RecordedService) and service.fallback.lang == "de"
     tracker = track(service, 'Hello <bookmark mark="a"/>there.', beat_id="b1")
     assert tracker.duration == pytest.approx(0.25)
+
+
+def test_checking_espeak_imports_neither_manim_nor_manim_voiceover() -> None:
+    # Every render that synthesises checks the engine first; importing Manim for it cost 1.5-2 s.
+    code = (
+        "import sys\n"
+        "from ncfvid.speech.registry import check_engine\n"
+        "check_engine('espeak')\n"
+        "print(sorted(m for m in ('manim', 'manim_voiceover') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from ncfvid.video import JoinResult, VideoError, join_videos, probe
+from ncfvid.video.soundtrack import Sound, Track, mix, read_wav, write_wav
 
 FPS = 15
 WIDTH, HEIGHT = 320, 180
@@ -543,3 +544,92 @@ def test_finished_segment_encoders_are_released(tmp_path: Path) -> None:
         alive = [obj for obj in gc.get_objects() if isinstance(obj, FastHoldSegmentEncoder)]
         assert scene.renderer.file_writer.hold_stats.fast_holds == 1  # the writer is alive, its stats too
         assert alive == []
+
+
+# ---------------------------------------------------------------------------------------------
+# soundtracks: an act's sounds mixed outside Manim, encoded once by the join
+
+
+def tone_track(seconds: float, freq: float, rate: int, channels: int = 1, level: float = 0.3) -> Track:
+    t = np.arange(round(seconds * rate)) / rate
+    return Track(np.tile(level * np.sin(2 * np.pi * freq * t), (channels, 1)).astype(np.float32), rate)
+
+
+def onset(samples: np.ndarray, rate: int, after: float = 0.0, level: float = 0.05) -> float:
+    start = round(after * rate)
+    return (start + int(np.argmax(np.abs(samples[start:]) > level))) / rate
+
+
+def test_mix_places_each_sound_at_its_start(tmp_path: Path) -> None:
+    low = write_tone_wav(tmp_path / "low.wav", 0.5, freq=300.0, rate=22050)
+    stereo = tmp_path / "high.wav"
+    write_wav(stereo, tone_track(0.4, 1200.0, 44100, channels=2))
+    track = mix([Sound(str(low), 0.25), Sound(str(stereo), 1.0, gain=-6.0)])
+    # The highest rate and the widest layout win; the track ends where the last sound ends.
+    assert (track.rate, track.channels) == (44100, 2)
+    assert track.duration == pytest.approx(1.4, abs=0.002)
+    left = track.samples[0]
+    assert onset(left, track.rate) == pytest.approx(0.25, abs=0.001)
+    assert onset(left, track.rate, after=0.8) == pytest.approx(1.0, abs=0.001)
+    assert peak_freq(left, track.rate, 0.3, 0.7) == pytest.approx(300.0, abs=5)
+    assert peak_freq(left, track.rate, 1.05, 1.35) == pytest.approx(1200.0, abs=5)
+    assert np.abs(track.samples[:, round(0.8 * track.rate) : round(0.95 * track.rate)]).max() == 0
+    # -6 dB halves the amplitude (the 300 Hz tone came in at the same 0.3).
+    assert rms(left, track.rate, 1.05, 1.35) / rms(left, track.rate, 0.3, 0.7) == pytest.approx(0.5, abs=0.02)
+    # Overlapping sounds add up.
+    both = mix([Sound(str(low), 0.0), Sound(str(low), 0.0)])
+    assert np.abs(both.samples).max() == pytest.approx(0.6, abs=0.01)
+    assert mix([]).duration == 0
+
+
+def test_wav_round_trip_and_bad_files(tmp_path: Path) -> None:
+    track = tone_track(0.3, 500.0, 16000, channels=2)
+    write_wav(tmp_path / "t.wav", track)
+    back = read_wav(tmp_path / "t.wav")
+    assert (back.rate, back.channels, back.samples.shape) == (16000, 2, track.samples.shape)
+    assert np.abs(back.samples - track.samples).max() < 1e-4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.wav"]  # no temporary file left
+    (tmp_path / "junk.wav").write_bytes(b"RIFF" + b"\0" * 10)
+    with pytest.raises(ValueError):
+        read_wav(tmp_path / "junk.wav")
+
+
+def test_join_with_soundtracks_encodes_each_wav_at_its_part(tmp_path: Path) -> None:
+    frames = [18, 25, 14]
+    # Parts carry audio of their own (a 2 kHz tone) that the soundtracks replace; the middle part has none.
+    parts = [make_clip(tmp_path / f"p{i}.mp4", COLOURS[i], n, freq=2000.0) for i, n in enumerate(frames)]
+    wavs: list[Path | None] = []
+    for i, (offset, freq) in enumerate([(0.2, 400.0), (0.5, 700.0), (0.1, 1000.0)]):
+        if i == 1:
+            wavs.append(None)
+            continue
+        silence = np.zeros((1, round(offset * 22050)), np.float32)
+        tone = tone_track(3.0, freq, 22050).samples  # longer than the part: trimmed at its end
+        wavs.append(tmp_path / f"s{i}.wav")
+        write_wav(tmp_path / f"s{i}.wav", Track(np.concatenate([silence, tone], axis=1), 22050))
+    result = join_videos(parts, tmp_path / "joined.mp4", wavs)
+    info = result.info
+    assert info.frame_count == sum(frames)
+    assert info.audio_sample_rate == 48000  # the middle part's own 48 kHz track is the widest
+    assert abs(info.audio_duration - info.video_duration) < 0.05
+    samples, rate = decode_audio(tmp_path / "joined.mp4")
+    starts = result.part_starts
+    # Part 0: silence, then its soundtrack's 400 Hz from 0.2 s (the clip's 2 kHz is gone).
+    assert rms(samples, rate, 0.02, 0.18) < 0.01
+    assert onset(samples, rate) == pytest.approx(0.2, abs=0.003)
+    assert peak_freq(samples, rate, 0.3, starts[1] - 0.05) == pytest.approx(400.0, abs=8)
+    # Part 1 keeps its own stream; part 2's tone starts 0.1 s in and stops at the end of the video.
+    assert peak_freq(samples, rate, starts[1] + 0.1, starts[2] - 0.1) == pytest.approx(2000.0, abs=8)
+    assert peak_freq(samples, rate, starts[2] + 0.15, info.video_duration - 0.05) == pytest.approx(1000.0, abs=8)
+    assert rms(samples, rate, starts[2] + 0.15, info.video_duration - 0.05) > 0.15
+
+    # Speech at its own rate: soundtracks only -> a mono track at 22.05 kHz.
+    only = join_videos([parts[0], parts[2]], tmp_path / "speech.mp4", [wavs[0], wavs[2]]).info
+    assert (only.audio_sample_rate, only.audio_codec) == (22050, "aac")
+    with av.open(str(tmp_path / "speech.mp4")) as container:
+        assert container.streams.audio[0].codec_context.layout.nb_channels == 1
+
+    (tmp_path / "bad.wav").write_bytes(b"not a wav")
+    with pytest.raises(VideoError, match="soundtrack"):
+        join_videos([parts[0]], tmp_path / "bad.mp4", [tmp_path / "bad.wav"])
+    assert not (tmp_path / "bad.mp4").exists()

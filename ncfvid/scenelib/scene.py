@@ -4,7 +4,9 @@ A manim-voiceover `VoiceoverScene` that also
 - sets the theme's background and the speech service chosen in the storyboard (or on the command line),
 - keeps named mobjects on a stage so one beat can build on what the previous beat drew,
 - records one caption cue per beat (start, end of speech, text) and writes them beside the video,
-- pads each beat with the storyboard's pause, or to its explicit length.
+- pads each beat with the storyboard's pause, or to its explicit length,
+- under `ncfvid render`, keeps its sounds out of Manim and writes their mix as a WAV beside the
+  cues (`ncfvid.video.soundtrack`), which the join encodes once for the whole video.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from ncfvid.scenelib.layout import SafeArea, fit, heading, label
 from ncfvid.scenelib.mobjects import RatingsGrid
 from ncfvid.scenelib.pieces import PiecesMixin
 from ncfvid.storydata import StoryData, Theme
+from ncfvid.video.soundtrack import Sound, mix, write_wav
 
 TABLE_HIGHLIGHT_ROOM = 0.08  # a row or column box (buff 0.04, stroke 4) reaches this far past the table
 
@@ -57,6 +60,7 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         settings = {**self.voice, **json.loads(os.environ.get(renderenv.VOICE, "{}"))}
         self.pause = float(settings.get("pause", 0.4))
         self.burn_captions = os.environ.get(renderenv.BURN_CAPTIONS) == "1"
+        self.sounds: list[Sound] | None = [] if os.environ.get(renderenv.SOUNDTRACK) == "1" else None
         self.set_speech_service(_make_speech_service(settings, self.recordings), create_subcaption=False)
         if os.environ.get(renderenv.FAST_HOLDS, "1") == "1":
             from ncfvid.video.holds import install_fast_holds
@@ -106,6 +110,13 @@ class StoryScene(PiecesMixin, VoiceoverScene):
             self.inspector.after_beat(beat, caption)
         if overlay is not None:
             self.remove(overlay)
+
+    def add_sound(self, sound_file: str, time_offset: float = 0, gain: float | None = None, **kwargs: Any) -> None:
+        """Play a sound from now (+ `time_offset`); under `ncfvid render` it goes to the soundtrack."""
+        if self.sounds is None:
+            super().add_sound(sound_file, time_offset, gain, **kwargs)
+        elif not self.renderer.skip_animations:  # as Manim: no sound while animations are skipped
+            self.sounds.append(Sound(str(sound_file), self.renderer.time + time_offset, gain))
 
     def wait_until_bookmark(self, mark: str) -> None:
         """Wait until the bookmarked word is spoken; for audio without word timings (a recording),
@@ -176,6 +187,8 @@ class StoryScene(PiecesMixin, VoiceoverScene):
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(self.cues, indent=1), encoding="utf-8")
             os.replace(tmp, path)
+            if self.sounds is not None:
+                write_wav(path.with_name(f"{type(self).__name__}.sound.wav"), mix(self.sounds))
 
     # --- stage: named mobjects that live across beats -----------------------------------------
 

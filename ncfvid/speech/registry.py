@@ -74,7 +74,7 @@ def check_engine(engine: str, options: Mapping[str, Any] | None = None) -> None:
     if engine == "draft":
         return
     if engine == "espeak":
-        from ncfvid.speech.espeak import check_available
+        from ncfvid.speech.espeakng import check_available
 
         check_available()
         return

@@ -1,11 +1,13 @@
-"""Join act videos into one mp4: video packets are remuxed (no re-encode), audio is re-encoded.
+"""Join act videos into one mp4: video packets are remuxed (no re-encode), audio is encoded once.
 
+Each part's sound comes from a WAV soundtrack beside it (what `ncfvid render` writes, see
+`soundtrack`), or else from the part's own audio stream (stock Manim clips), decoded.
 Why the audio is not remuxed: a Manim act's audio track ends where its last sound ends, usually
 before the video does (the closing hold is silent), and it carries the AAC encoder's priming frame.
 Placing its packets at the act's video start would leave gaps between acts, which MP4 cannot express
-for AAC (players close them up and the narration drifts ahead of the picture act by act). Decoding the
-audio and writing it back as one continuous track, with each act's audio padded or trimmed to that
-act's video length, keeps every act in sync exactly; audio encoding is cheap next to video.
+for AAC (players close them up and the narration drifts ahead of the picture act by act). Writing one
+continuous track, with each act's audio padded or trimmed to that act's video length, keeps every act
+in sync exactly.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ import av
 import numpy as np
 
 from .probe import VideoError, VideoInfo, probe
+from .soundtrack import Track, read_wav, resample
 
 __all__ = ["JoinResult", "join_videos"]
 
-AUDIO_BIT_RATE = 192_000  # second-generation AAC: a little headroom over Manim's default
+AUDIO_BIT_RATE = 96_000  # per channel; ample for speech (espeak-ng speaks at 22.05 kHz)
 _AAC_FRAME = 1024  # samples per AAC-LC frame
 
 
@@ -62,7 +65,7 @@ class _AudioTrack:
         self.layout = layout
         self.channels = av.AudioLayout(layout).nb_channels
         self.stream = container.add_stream("aac", rate=rate, layout=layout)
-        self.stream.bit_rate = AUDIO_BIT_RATE
+        self.stream.bit_rate = AUDIO_BIT_RATE * self.channels
         self.samples = 0  # samples accepted so far (the track's current end)
         self._pending: list[np.ndarray] = []
         self._pending_len = 0
@@ -113,11 +116,15 @@ def _write_part(
     audio: _AudioTrack | None,
     start: Fraction,
     end: Fraction,
+    soundtrack: Track | None = None,
 ) -> None:
-    """Remux one part's video to [start, end) and append its audio, padded or trimmed to end."""
+    """Remux one part's video to [start, end) and append its audio, padded or trimmed to end.
+
+    The audio is `soundtrack` (placed at `start`) if given, else the part's own audio stream."""
     with av.open(str(path)) as src:
         video = src.streams.video[0]
-        src_audio = src.streams.audio[0] if audio is not None and src.streams.audio else None
+        from_stream = audio is not None and soundtrack is None and bool(src.streams.audio)
+        src_audio = src.streams.audio[0] if from_stream else None
         streams = [video] if src_audio is None else [video, src_audio]
         # The first displayed frame goes to `start`; with B-frames the first dts lies below it.
         shift = round(start / video.time_base) - (video.start_time or 0)
@@ -126,6 +133,10 @@ def _write_part(
             resampler = av.AudioResampler(format="fltp", layout=audio.layout, rate=audio.rate)
         end_sample = round(end * audio.rate) if audio is not None else 0
         placed = False
+        if audio is not None and soundtrack is not None:
+            audio.silence(round(start * audio.rate) - audio.samples)
+            samples = resample(soundtrack, audio.rate, audio.channels).samples
+            audio.push(samples[:, : max(0, end_sample - audio.samples)])
 
         def push(converted: list[av.AudioFrame]) -> None:
             assert audio is not None
@@ -163,18 +174,29 @@ def _write_part(
             audio.silence(end_sample - audio.samples)
 
 
-def join_videos(parts: list[Path], output: Path) -> JoinResult:
+def join_videos(parts: list[Path], output: Path, soundtracks: list[Path | None] | None = None) -> JoinResult:
     """Concatenate act videos into ``output`` (written atomically) and report where each part starts.
 
     All parts need the same video size, frame rate, codec, pixel format and codec parameters (as
-    rendered by one ncfvid configuration). If any part has audio, the output has one AAC track;
-    parts without audio contribute silence. Raises VideoError; ``output`` is only replaced on success.
+    rendered by one ncfvid configuration). ``soundtracks`` gives each part a WAV that replaces its
+    own audio (None: use the part's audio stream). If any part has sound, the output has one AAC track
+    at the highest sample rate among them; parts without sound contribute silence.
+    Raises VideoError; ``output`` is only replaced on success.
     """
     parts = [Path(p) for p in parts]
     output = Path(output)
     if not parts:
         raise VideoError("no videos to join")
+    wavs = list(soundtracks) if soundtracks is not None else [None] * len(parts)
+    if len(wavs) != len(parts):
+        raise ValueError("one soundtrack (or None) per part")
     infos = [probe(p) for p in parts]
+    tracks: list[Track | None] = []
+    for wav in wavs:
+        try:
+            tracks.append(read_wav(Path(wav)) if wav is not None else None)
+        except (OSError, ValueError) as error:
+            raise VideoError(f"cannot read the soundtrack {wav}: {error}") from error
     extradata = []
     for path in parts:
         with av.open(str(path)) as src:
@@ -186,7 +208,8 @@ def join_videos(parts: list[Path], output: Path) -> JoinResult:
     bounds = [Fraction(0)]
     for info in infos:
         bounds.append(bounds[-1] + Fraction(info.frame_count) / fps)
-    with_audio = [i for i in infos if i.has_audio]
+    rates = [t.rate for t in tracks if t is not None]
+    rates += [i.audio_sample_rate or 0 for i, t in zip(infos, tracks, strict=True) if t is None and i.has_audio]
 
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=".joining.mp4", dir=output.parent)
@@ -203,12 +226,11 @@ def join_videos(parts: list[Path], output: Path) -> JoinResult:
             try:
                 out_video = out.add_stream_from_template(template=template)
                 audio = None
-                if with_audio:
-                    rate = max(i.audio_sample_rate or 0 for i in with_audio)
-                    audio = _AudioTrack(out, rate, _widest_layout(parts, infos))
-                for path, start, end in zip(parts, bounds[:-1], bounds[1:], strict=True):
+                if rates:
+                    audio = _AudioTrack(out, max(rates), _widest_layout(parts, infos, tracks))
+                for path, start, end, track in zip(parts, bounds[:-1], bounds[1:], tracks, strict=True):
                     try:
-                        _write_part(path, out, out_video, audio, start, end)
+                        _write_part(path, out, out_video, audio, start, end, track)
                     except (av.FFmpegError, ValueError) as error:
                         raise VideoError(f"cannot join {path}: {str(error).splitlines()[0]}") from error
                 if audio is not None:
@@ -227,10 +249,12 @@ def join_videos(parts: list[Path], output: Path) -> JoinResult:
     return JoinResult(info=info, part_starts=[float(b) for b in bounds[:-1]])
 
 
-def _widest_layout(parts: list[Path], infos: list[VideoInfo]) -> str:
+def _widest_layout(parts: list[Path], infos: list[VideoInfo], tracks: list[Track | None]) -> str:
     channels = 1
-    for path, info in zip(parts, infos, strict=True):
-        if info.has_audio:
+    for path, info, track in zip(parts, infos, tracks, strict=True):
+        if track is not None:
+            channels = max(channels, track.channels)
+        elif info.has_audio:
             with av.open(str(path)) as src:
                 channels = max(channels, src.streams.audio[0].codec_context.layout.nb_channels)
     return "mono" if channels == 1 else "stereo"
