@@ -1,14 +1,14 @@
 """Benchmark the edit-render loop of issue 6 against plain Manim, in one run on this machine.
 
 Usage: .venv/bin/python bench/render.py [-q l|h] [--storyboard storyboards/ncf.yaml] [--act ID]
-                                        [--edit-act ID] [--jobs N] [--no-write]
+                                        [--edit-act ID] [--edit-beat N] [--jobs N] [--no-write]
 
   (a) cold render: `ncfvid render STORY -q X -o TMP/out` into a fresh output folder (trains the model,
       synthesises every line, renders every act; --jobs defaults to ncfvid's default, the core count)
   (b) the same command again, nothing changed
-  (c) after editing one narration line (the first beat of --edit-act, default the storyboard's middle
-      act) in the temp copy of the storyboard; `--edit-act` repeated (or `all`) measures one (c) per
-      act, each edit on top of the last
+  (c) after editing one narration line (beat --edit-beat, default the first, of --edit-act, default
+      the storyboard's middle act) in the temp copy of the storyboard; `--edit-act` repeated (or
+      `all`) measures one (c) per act, each edit on top of the last
   (d) the module generated in (a) rendered by plain Manim: `python -m manim render -qX
       --disable_caching scenes.py Act1.. ActN` (all scenes, one process, one after another), with the
       environment ncfvid gives its own Manim runs (same voice, a fresh audio cache) but
@@ -115,11 +115,12 @@ def act_states(output: str) -> dict[str, str]:
     return states
 
 
-def edit_narration(storyboard: Path, act_id: str) -> str:
-    """Change the first narration line of act `act_id` in place; returns the edited line."""
+def edit_narration(storyboard: Path, act_id: str, beat: int = 1) -> str:
+    """Change the narration of the `beat`-th beat of act `act_id` in place; returns the edited line."""
     lines = storyboard.read_text(encoding="utf-8").splitlines(keepends=True)
     start = next(i for i, line in enumerate(lines) if re.match(rf"^\s*-\s+id:\s*{re.escape(act_id)}\s*$", line))
-    index = next(i for i in range(start + 1, len(lines)) if re.match(r"^\s+narration:", lines[i]))
+    found = [i for i in range(start + 1, len(lines)) if re.match(r"^\s+narration:", lines[i])]
+    index = found[beat - 1]
     value = lines[index].split("narration:", 1)[1].strip()
     if value[:1] in (">", "|") or not value:  # a block scalar: its text starts on the next line
         index += 1
@@ -159,6 +160,12 @@ def main() -> None:
         action="append",
         help="an act whose narration (c) edits; repeat for one (c) per act, in turn, or 'all' "
         "(default: the middle act)",
+    )
+    parser.add_argument(
+        "--edit-beat",
+        type=int,
+        default=1,
+        help="which beat of the act (c) edits, from 1 (default 1: the whole act renders again)",
     )
     parser.add_argument("--jobs", type=int, help="ncfvid --jobs (default: ncfvid's, the core count)")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
@@ -202,15 +209,14 @@ def main() -> None:
 
     edits: list[tuple[str, float, dict[str, str], str]] = []
     for index, act in enumerate(edit_acts):
-        edited = edit_narration(story, act)
+        edited = edit_narration(story, act, args.edit_beat)
         print(f"(c) re-render after editing act {act}: {edited[:70]!r} ...", flush=True)
         c, out_c = timed(command, tmp, log=tmp / f"c{index}.log")
         edits.append((act, c, act_states(out_c), check_note(out_c)))
         print(f"    {c:.1f} s  {edits[-1][2]}{edits[-1][3]}")
 
     scenes = scene_names(module, acts, args.act)
-    env = manim_environment(RenderSettings(quality=q, fast_holds=False), module.parent, module.parent, "baseline")
-    env["NCFVID_FAST_HOLDS"] = "0"
+    env = manim_environment(RenderSettings(quality=q, fast_holds=False), module.parent / "audio")
     baseline = [sys.executable, "-m", "manim", "render", f"-q{q}", "--disable_caching", "scenes.py", *scenes]
     print(f"(d) plain manim, {len(scenes)} scene(s) in one process ...", flush=True)
     d, _ = timed(baseline, module.parent, env=env, log=tmp / "d.log")
@@ -233,7 +239,9 @@ def main() -> None:
         ("(b) unchanged re-render", b, f"(b)/(a) = {b / a:.4f}", "(b) < 3 s", mark[b < TARGETS["b"]]),
     ]
     for act, c, states, _ in edits:
-        name = f"(c) one narration line edited in act `{act}` (that act alone: {states.get(act, '?')} s)"
+        name = (
+            f"(c) narration of beat {args.edit_beat} of act `{act}` edited (that act's jobs: {states.get(act, '?')} s)"
+        )
         rows.append((name, c, f"(c)/(a) = {c / a:.3f}", "≤ 0.35", mark[c / a <= TARGETS["c/a"]]))
     rows.append((f"(d) plain `manim`, {len(scenes)} scene(s), one process", d, "", "", ""))
     print()
@@ -261,7 +269,7 @@ def main() -> None:
             "|---|---:|---|---|---|",
             *(f"| {n} | {s:.2f} | {r} | {t} | {m} |" for n, s, r, t, m in rows),
             "",
-            "Act times in (a) (seconds; each act in its own Manim process, side by side): "
+            "Act times in (a) (seconds, first job start to last job end; jobs side by side): "
             + ", ".join(f"{k} {v}" for k, v in states_a.items())
             + f".{check_note(out_a)}",
             f"Max load average during the run: {watch.max_load:.1f}.",

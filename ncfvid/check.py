@@ -786,7 +786,8 @@ def _worker_env(audio: Path, inspect_dir: Path, stills: bool) -> dict[str, str]:
     env[renderenv.FAST_HOLDS] = "0"
     env[renderenv.INSPECT] = str(inspect_dir.resolve())
     env[renderenv.STILLS] = "1" if stills else "0"
-    env.pop(renderenv.CUES_DIR, None)
+    env.pop(renderenv.BEATS, None)  # every beat, drawn
+    env.pop(renderenv.PARTS_DIR, None)
     root = str(Path(ncfvid.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
@@ -930,7 +931,7 @@ def check(
     """
     from ncfvid.compiler import scene_class_name, write_module
     from ncfvid.pipeline import compile_prepared
-    from ncfvid.render import split_module
+    from ncfvid.render import code_only, split_module
 
     started = time.perf_counter()
     loaded, folder, prepared, chosen = load_acts(storyboard, acts, out)
@@ -941,7 +942,7 @@ def check(
     module_path = write_module(module, work / "scenes.py")
     head, sources = split_module(module)
     scenes = [(a.id, scene_class_name(i, a.id), len(a.beats)) for i, a in chosen]
-    keys = {scene: act_check_key(head, sources[scene], quality, False) for _, scene, _ in scenes}
+    keys = {scene: act_check_key(code_only(head), code_only(sources[scene]), quality, False) for _, scene, _ in scenes}
     runs = run_acts(
         module_path,
         scenes,

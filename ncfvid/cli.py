@@ -320,8 +320,9 @@ def render(
 ) -> None:
     """Render a storyboard to output/<stem>/<stem>.mp4 with narration and subtitles (.srt, .vtt).
 
-    Each act is its own Manim scene, rendered in a subprocess and cached: an unchanged act is never
-    rendered again. The final video is joined from the act clips without re-encoding.
+    Each act is its own Manim scene, rendered in subprocesses and cached beat by beat: an unchanged
+    beat is never rendered again, and an edited beat re-renders with the later beats of its act only.
+    The final video is joined from the beat clips without re-encoding the picture.
 
     \b
     Examples:
@@ -362,45 +363,48 @@ def render(
     module = compile_prepared(prepared, template_dirs)
     module_path = write_module(module, folder / "scenes.py")
     chosen = [(i, a) for i, a in enumerate(story.acts) if not acts or a.id in acts]
-    recordings: dict[str, list[str]] = {}
+    recordings: dict[str, dict[str, str]] = {}
     for key, path in sorted(prepared.recordings.items()):
-        recordings.setdefault(key.split(".")[0], []).append(path)
-    job_list = plan(
-        module,
-        [a.id for _, a in chosen],
-        [scene_class_name(i, a.id) for i, a in chosen],
-        recordings,
-        settings,
-        folder / "cache" / "acts",
-    )
+        act_id, _, beat_id = key.partition(".")
+        recordings.setdefault(act_id, {})[beat_id] = path
+    act_specs = [(a.id, scene_class_name(i, a.id), [beat.id for beat in a.beats]) for i, a in chosen]
+    cache = folder / "cache" / "beats"
+    render_plan = plan(module, act_specs, recordings, settings, cache)
     if force and not dry_run:  # a dry run changes nothing, the cache included
-        for job in job_list:
-            shutil.rmtree(job.clip_dir, ignore_errors=True)
-    if any(not job.cached for job in job_list):  # a fully cached render needs no speech engine (nor Manim)
+        for act_id, _, _ in act_specs:
+            shutil.rmtree(cache / act_id, ignore_errors=True)
+        render_plan = plan(module, act_specs, recordings, settings, cache)
+    if render_plan.jobs:  # a fully cached render needs no speech engine (nor Manim)
         _check_engine({**story.voice.model_dump(), **overrides}, prepared.loaded, "engine" in overrides)
     if dry_run:
-        for job in job_list:
-            cached = job.cached and not force
-            click.echo(f"{job.act_id:<20} {'cached' if cached else 'would render'}")
+        for act_id, _, beat_ids in act_specs:
+            missing = [c.index + 1 for c in render_plan.act_clips(act_id) if force or not c.cached]
+            if not missing:
+                click.echo(f"{act_id:<20} cached")
+            elif len(missing) == len(beat_ids):
+                click.echo(f"{act_id:<20} would render")
+            else:
+                beats = ", ".join(map(str, missing))
+                click.echo(f"{act_id:<20} would render beat(s) {beats} of {len(beat_ids)} (the rest is cached)")
         return
 
     from ncfvid.progress import RenderProgress
 
-    progress = RenderProgress([job.act_id for job in job_list], folder / "logs", quiet=quiet)
-    progress.header(f"Rendering {len(job_list)} act(s) of {prepared.loaded.yaml.filename} at -q{settings.quality}")
+    progress = RenderProgress([act_id for act_id, _, _ in act_specs], folder / "logs", quiet=quiet)
+    progress.header(f"Rendering {len(act_specs)} act(s) of {prepared.loaded.yaml.filename} at -q{settings.quality}")
     with progress:
-        render_jobs(job_list, module_path, settings, folder, progress.report)
+        render_jobs(render_plan, module_path, settings, folder, progress.report)
     name = prepared.loaded.stem if not acts else f"{prepared.loaded.stem}-" + "-".join(a.id for _, a in chosen)
     video = folder / f"{name}.mp4"
     # The video is already the join of exactly these clips: nothing to do (a no-change re-render).
     manifest = video.with_name(f".{video.name}.clips.json")
-    keys = json.dumps([job.key for job in job_list])
+    keys = json.dumps([clip.key for clip in render_plan.clips])
     if video.is_file() and manifest.is_file() and manifest.read_text(encoding="utf-8") == keys:
         from ncfvid.video.probe import probe
 
         length = probe(video).duration
     else:
-        length, _ = assemble(job_list, video)
+        length, _ = assemble(render_plan.clips, video)
         manifest.write_text(keys, encoding="utf-8")
     progress.finish(video, length, time.perf_counter() - started)
 

@@ -1,8 +1,16 @@
-"""Render: each act's scene in its own Manim subprocess, cached by a key of everything that can change
-its pixels or sound, then the clips joined into one video with captions for the whole of it.
+"""Render: acts drawn by Manim in subprocesses, cached beat by beat, joined into one video with
+captions for the whole of it.
 
-Nothing is written where the last good output was until the new output is complete: clips land in
-the cache by an atomic rename of a finished folder; the video and subtitles by os.replace.
+The unit of the cache is a beat: its clip (picture), its captions and its sound mix, under a key of
+everything that can change them: the module's shared head, the act's code up to and including that
+beat (a beat's picture depends on the stage the earlier beats set), the render settings, the
+recordings it may play and the drawing library. Editing a narration line therefore re-renders that
+beat and the act's later beats only. A job draws a span of one act's beats in one Manim process: the
+act's earlier beats run with animations skipped (no frames), which sets the stage exactly as a full
+run does, and each drawn beat is a Manim section of its own.
+
+Nothing is written where the last good output was until the new output is complete: beat clips land
+in the cache by an atomic rename of a finished folder; the video and subtitles by os.replace.
 """
 
 from __future__ import annotations
@@ -20,8 +28,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import ncfvid
 from ncfvid import renderenv
@@ -29,23 +38,63 @@ from ncfvid.diagnostics import UserError
 
 _RUNNING: set[subprocess.Popen[bytes]] = set()  # Manim processes of act renders in progress
 _RUNNING_LOCK = threading.Lock()
-QUALITY_FOLDERS = {"l": "480p15", "m": "720p30", "h": "1080p60", "p": "1440p60", "k": "2160p60"}
 LIBRARY_PARTS = ("scenelib", "speech", "video", "storydata.py")
 CLIP_FILES = ("clip.mp4", "cues.json", "sound.wav")  # a cached act: picture, captions, sound
 
 
 @dataclass(frozen=True)
-class ActJob:
-    """One act to render: its scene class, its cache key and where its clip lives."""
+class BeatClip:
+    """One beat's entry in the cache: its picture, captions and sound, under its key."""
 
     act_id: str
-    scene: str
+    index: int  # the beat's place in its act, from 0
     key: str
-    clip_dir: Path
+    folder: Path
 
     @property
     def cached(self) -> bool:
-        return all((self.clip_dir / name).is_file() for name in CLIP_FILES)
+        return all((self.folder / name).is_file() for name in CLIP_FILES)
+
+
+@dataclass(frozen=True)
+class ActJob:
+    """One Manim run: draws `clips` (consecutive beats of one act); the act's earlier beats run skipped."""
+
+    act_id: str
+    scene: str
+    clips: tuple[BeatClip, ...]
+    act_beats: int  # how many beats the act has
+    weight: float  # a guess at the work, to start the biggest jobs first
+    log_name: str = ""
+
+    @property
+    def whole(self) -> bool:
+        return len(self.clips) == self.act_beats
+
+    @property
+    def first(self) -> int:
+        return self.clips[0].index
+
+    @property
+    def stop(self) -> int:
+        return self.clips[-1].index + 1
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    """Every beat clip of the chosen acts in video order, and the jobs that draw the missing ones."""
+
+    clips: list[BeatClip]
+    jobs: list[ActJob]
+
+    def act_clips(self, act_id: str) -> list[BeatClip]:
+        return [clip for clip in self.clips if clip.act_id == act_id]
+
+
+# x264 preset for act clips. Manim's default ("medium") spends most of a -q h render waiting for the
+# encoder; on these flat-coloured pictures "veryfast" keeps the quality (same crf) for a somewhat
+# larger file. Measured in bench/results.md.
+X264_PRESET = "veryfast"
 
 
 @dataclass(frozen=True)
@@ -55,6 +104,7 @@ class RenderSettings:
     burn_captions: bool = False
     fast_holds: bool = True
     jobs: int = 1
+    preset: str = X264_PRESET
 
 
 def library_hash() -> str:
@@ -83,19 +133,43 @@ def split_module(module: str) -> tuple[str, dict[str, str]]:
     return head, acts
 
 
+BEAT_MARK = re.compile(r"^[ \t]+# Beat '", re.M)  # how act.py.j2 opens each beat's code
+
+
+def split_beats(act_source: str, beats: int) -> list[str]:
+    """Each beat's share of an act class's code: the class up to the beat, then each beat's block.
+
+    Found from the act template's `# Beat '...'` comments; a template without them (a user override)
+    gives the whole act to every beat, so that any change re-renders the whole act.
+    """
+    marks = [m.start() for m in BEAT_MARK.finditer(act_source)]
+    if beats < 1 or len(marks) != beats:
+        return [act_source] * max(beats, 1)
+    bounds = [0, *marks[1:], len(act_source)]
+    return [act_source[bounds[i] : bounds[i + 1]] for i in range(beats)]
+
+
+def code_only(source: str) -> str:
+    """`source` without its whole-line comments: they name storyboard lines, which move when an
+    earlier part of the storyboard grows, and never change a pixel."""
+    return re.sub(r"^[ \t]*#.*(?:\n|$)", "", source, flags=re.M)
+
+
 def _file_hash(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def act_key(head: str, act_source: str, settings: RenderSettings, recordings: Sequence[str], lib: str) -> str:
-    """Everything that can change an act's pixels or sound."""
+def beat_key(head: str, act_prefix: str, settings: RenderSettings, recordings: Sequence[str], lib: str) -> str:
+    """Everything that can change a beat's pixels or sound: `act_prefix` is the act's code up to and
+    including the beat, `recordings` the audio files of the act's beats up to it."""
     payload = {
         "head": head,
-        "act": act_source,
+        "act": act_prefix,
         "quality": settings.quality,
         "voice": list(settings.voice_overrides),
         "burn": settings.burn_captions,
         "holds": settings.fast_holds,
+        "preset": settings.preset,
         "recordings": [_file_hash(path) for path in recordings],
         "library": lib,
     }
@@ -104,29 +178,75 @@ def act_key(head: str, act_source: str, settings: RenderSettings, recordings: Se
 
 def plan(
     module: str,
-    act_ids: Sequence[str],
-    scene_names: Sequence[str],
-    recordings: dict[str, list[str]],
+    acts: Sequence[tuple[str, str, Sequence[str]]],
+    recordings: dict[str, dict[str, str]],
     settings: RenderSettings,
     cache_root: Path,
-) -> list[ActJob]:
-    """One job per act, in order, each knowing whether its clip is already cached."""
+) -> RenderPlan:
+    """The beat clips of `acts` ((act id, scene class, beat ids) in order) and the jobs for the missing
+    ones: one per run of consecutive missing beats, runs split further while there are fewer jobs
+    than `settings.jobs` (so that an edit in one long act still uses every core)."""
     head, sources = split_module(module)
     lib = library_hash()
-    jobs = []
-    for act_id, scene in zip(act_ids, scene_names, strict=True):
-        key = act_key(head, sources[scene], settings, recordings.get(act_id, []), lib)
-        jobs.append(ActJob(act_id, scene, key, cache_root / f"{act_id}-{key}"))
+    clips: list[BeatClip] = []
+    jobs: list[ActJob] = []
+    weight: dict[BeatClip, float] = {}  # a beat's work, guessed from the length of its code
+    for act_id, scene, beat_ids in acts:
+        shares = split_beats(sources[scene], len(beat_ids))
+        act_recordings = recordings.get(act_id, {})
+        run: list[BeatClip] = []
+        for index in range(len(beat_ids)):
+            played = [act_recordings[b] for b in beat_ids[: index + 1] if b in act_recordings]
+            key = beat_key(code_only(head), code_only("".join(shares[: index + 1])), settings, played, lib)
+            clip = BeatClip(act_id, index, key, cache_root / act_id / f"{index:02d}-{key}")
+            clips.append(clip)
+            weight[clip] = float(len(shares[index]))
+            if not clip.cached:
+                run.append(clip)
+            if run and (clip.cached or index == len(beat_ids) - 1):
+                jobs.append(ActJob(act_id, scene, tuple(run), len(beat_ids), sum(weight[c] for c in run)))
+                run = []
+    jobs = _split_for_cores(jobs, settings.jobs, weight)
+    named = []
+    for job in jobs:  # one log per job; an act drawn by one job keeps the plain <act>.log
+        alone = sum(1 for other in jobs if other.act_id == job.act_id) == 1
+        name = f"{job.act_id}.log" if alone else f"{job.act_id}.beats-{job.first}-{job.stop - 1}.log"
+        named.append(replace(job, log_name=name))
+    named.sort(key=lambda job: -job.weight)  # the biggest first: the cores finish closer together
+    return RenderPlan(clips, named)
+
+
+def _split_for_cores(jobs: list[ActJob], cores: int, weight: dict[BeatClip, float]) -> list[ActJob]:
+    """Split the heaviest multi-beat job in two (near half its weight) until there is a job per core."""
+    jobs = list(jobs)
+    while len(jobs) < cores:
+        splittable = [job for job in jobs if len(job.clips) > 1]
+        if not splittable:
+            break
+        job = max(splittable, key=lambda j: j.weight)
+        running, cut = 0.0, 1
+        while cut < len(job.clips) - 1 and running + weight[job.clips[cut - 1]] < job.weight / 2:
+            running += weight[job.clips[cut - 1]]
+            cut += 1
+        jobs.remove(job)
+        for part in (job.clips[:cut], job.clips[cut:]):
+            jobs.append(replace(job, clips=part, weight=sum(weight[c] for c in part)))
     return jobs
 
 
-def manim_environment(settings: RenderSettings, out: Path, work: Path, act_id: str) -> dict[str, str]:
+def manim_environment(
+    settings: RenderSettings, audio: Path, beats: tuple[int, int] | None = None, parts: Path | None = None
+) -> dict[str, str]:
+    """The environment of a Manim run of the scenes module: the voice, where synthesised audio is
+    cached and, for `ncfvid render`'s jobs, the span of `beats` to draw and the folder for their `parts`."""
     env = dict(os.environ)
     env[renderenv.VOICE] = json.dumps(dict(settings.voice_overrides))
-    # One audio folder per act: manim-voiceover's cache index is not safe for concurrent writers.
-    env[renderenv.AUDIO_CACHE] = str((out / "cache" / "audio" / act_id).resolve())
-    env[renderenv.CUES_DIR] = str(work.resolve())
-    env[renderenv.SOUNDTRACK] = "1"
+    env[renderenv.AUDIO_CACHE] = str(audio.resolve())
+    for name in (renderenv.BEATS, renderenv.PARTS_DIR):
+        env.pop(name, None)
+    if beats is not None and parts is not None:
+        env[renderenv.BEATS] = f"{beats[0]}:{beats[1]}"
+        env[renderenv.PARTS_DIR] = str(parts.resolve())
     env[renderenv.BURN_CAPTIONS] = "1" if settings.burn_captions else "0"
     env[renderenv.FAST_HOLDS] = "1" if settings.fast_holds else "0"
     # The scenes module imports ncfvid; make a source checkout importable without installing.
@@ -135,20 +255,26 @@ def manim_environment(settings: RenderSettings, out: Path, work: Path, act_id: s
     return env
 
 
-def render_act(job: ActJob, module_path: Path, settings: RenderSettings, out: Path, log_dir: Path) -> float:
-    """Render one act with Manim into the cache; returns seconds taken. Raises UserError on failure."""
+def render_job(job: ActJob, module_path: Path, settings: RenderSettings, out: Path, log_dir: Path) -> float:
+    """Draw the job's beats with Manim into the cache; returns seconds taken. Raises UserError on failure."""
     started = time.perf_counter()
-    work = job.clip_dir.parent / f".tmp-{job.act_id}-{os.getpid()}-{time.monotonic_ns()}"
+    cache = job.clips[0].folder.parent
+    cache.mkdir(parents=True, exist_ok=True)
+    work = cache / f".tmp-{job.first}-{os.getpid()}-{time.monotonic_ns()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{job.act_id}.log"
+    log_path = log_dir / job.log_name
+    audio = job.act_id if job.first == 0 else f"{job.act_id}.from-{job.first}"
     command = [
         sys.executable,
         "-m",
         "manim",
         "render",
         f"-q{settings.quality}",
+        "--encoder-option",
+        f"preset={settings.preset}",
+        "--save_sections",
         "--disable_caching",
         "--progress_bar",
         "none",
@@ -157,13 +283,16 @@ def render_act(job: ActJob, module_path: Path, settings: RenderSettings, out: Pa
         str(module_path.resolve()),
         job.scene,
     ]
+    what = f"act '{job.act_id}'" + ("" if job.whole else f" (beats {job.first + 1}-{job.stop} of {job.act_beats})")
     try:
         with log_path.open("w", encoding="utf-8") as log:
             manim = subprocess.Popen(
                 command,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=manim_environment(settings, out, work, job.act_id),
+                # One audio folder per act (and span start): manim-voiceover's cache index is not safe
+                # for concurrent writers, and two jobs may draw parts of one act at once.
+                env=manim_environment(settings, out / "cache" / "audio" / audio, (job.first, job.stop), work),
                 cwd=work,
             )
             with _RUNNING_LOCK:
@@ -175,28 +304,44 @@ def render_act(job: ActJob, module_path: Path, settings: RenderSettings, out: Pa
                 manim.wait()
                 with _RUNNING_LOCK:
                     _RUNNING.discard(manim)
-        videos = list((work / "media" / "videos").rglob(f"{QUALITY_FOLDERS[settings.quality]}/{job.scene}.mp4"))
-        cues = work / f"{job.scene}.cues.json"
-        sound = work / f"{job.scene}.sound.wav"
-        if manim.returncode != 0 or not videos or not cues.is_file() or not sound.is_file():
+        parts = _drawn_beats(work, job) if manim.returncode == 0 else None
+        if parts is None:
             reason = _last_error_line(log_path)
-            raise UserError.single(
-                str(module_path),
-                f"act '{job.act_id}' failed to render ({reason}); Manim's log: {log_path}",
-            )
-        final = work / "final"
-        final.mkdir()
-        shutil.move(str(videos[0]), final / "clip.mp4")
-        shutil.move(str(cues), final / "cues.json")
-        shutil.move(str(sound), final / "sound.wav")
-        try:
-            final.rename(job.clip_dir)  # atomic: a clip folder is complete or absent
-        except OSError:
-            if not job.cached:  # someone else finished the same clip first: theirs is as good
-                raise
+            raise UserError.single(str(module_path), f"{what} failed to render ({reason}); Manim's log: {log_path}")
+        for clip, (video, record) in zip(job.clips, parts, strict=True):
+            final = work / f"final-{clip.index}"
+            final.mkdir()
+            shutil.move(str(video), final / "clip.mp4")
+            shutil.move(str(work / record["sound"]), final / "sound.wav")
+            (final / "cues.json").write_text(json.dumps(record["cues"], indent=1), encoding="utf-8")
+            try:
+                final.rename(clip.folder)  # atomic: a clip folder is complete or absent
+            except OSError:
+                if not clip.cached:  # someone else finished the same clip first: theirs is as good
+                    raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return time.perf_counter() - started
+
+
+def _drawn_beats(work: Path, job: ActJob) -> list[tuple[Path, dict[str, Any]]] | None:
+    """(section video, beat record) for each beat of the job, or None if any is missing."""
+    listing = work / f"{job.scene}.beats.json"
+    indexes = list((work / "media").rglob(f"sections/{job.scene}.json"))
+    if not listing.is_file() or len(indexes) != 1:
+        return None
+    records = {record["index"]: record for record in json.loads(listing.read_text(encoding="utf-8"))}
+    videos = {
+        section["name"]: indexes[0].parent / section["video"]
+        for section in json.loads(indexes[0].read_text(encoding="utf-8"))
+    }
+    parts = []
+    for clip in job.clips:
+        video, record = videos.get(f"beat-{clip.index}"), records.get(clip.index)
+        if video is None or record is None or not video.is_file() or not (work / record["sound"]).is_file():
+            return None
+        parts.append((video, record))
+    return parts
 
 
 def _last_error_line(log_path: Path) -> str:
@@ -208,31 +353,47 @@ def _last_error_line(log_path: Path) -> str:
 
 
 def render_jobs(
-    jobs: Sequence[ActJob],
+    render_plan: RenderPlan,
     module_path: Path,
     settings: RenderSettings,
     out: Path,
     report: Callable[[str, str, float | None], None],
 ) -> None:
-    """Render the jobs whose clips are not cached, up to `settings.jobs` at a time."""
-    todo = [job for job in jobs if not job.cached]
-    for job in jobs:
-        if job.cached:
-            report(job.act_id, "cached", None)
+    """Run the plan's jobs, up to `settings.jobs` at a time; report each act once it is cached,
+    rendering (its first job started), done or failed (its last job ended)."""
+    acts = list(dict.fromkeys(clip.act_id for clip in render_plan.clips))
+    pending = {act: sum(1 for job in render_plan.jobs if job.act_id == act) for act in acts}
+    began: dict[str, float] = {}
+    failed: set[str] = set()
+    lock = threading.Lock()
+    for act in acts:
+        if not pending[act]:
+            report(act, "cached", None)
     log_dir = out / "logs"
 
     def run(job: ActJob) -> None:
-        report(job.act_id, "rendering", None)
-        started = time.perf_counter()
+        with lock:
+            first = job.act_id not in began
+            began.setdefault(job.act_id, time.perf_counter())
+        if first:
+            report(job.act_id, "rendering", None)
         try:
-            seconds = render_act(job, module_path, settings, out, log_dir)
+            render_job(job, module_path, settings, out, log_dir)
         except UserError:
-            report(job.act_id, "stopped" if stopping.is_set() else "failed", time.perf_counter() - started)
+            with lock:
+                pending[job.act_id] -= 1
+                failed.add(job.act_id)
+            report(job.act_id, "stopped" if stopping.is_set() else "failed", time.perf_counter() - began[job.act_id])
             raise
-        report(job.act_id, "done", seconds)
+        with lock:
+            pending[job.act_id] -= 1
+            last = pending[job.act_id] == 0 and job.act_id not in failed
+        if last:
+            report(job.act_id, "done", time.perf_counter() - began[job.act_id])
 
     stopping = threading.Event()
-    _remove_abandoned_work(jobs)
+    _remove_abandoned_work(render_plan)
+    todo = render_plan.jobs
     with _sigterm_interrupts():
         if settings.jobs <= 1 or len(todo) <= 1:
             for job in todo:
@@ -249,7 +410,7 @@ def render_jobs(
                         errors.extend(err.diagnostics)
             except BaseException:
                 stopping.set()
-                pool.shutdown(wait=False, cancel_futures=True)  # start no further act
+                pool.shutdown(wait=False, cancel_futures=True)  # start no further job
                 with _RUNNING_LOCK:
                     for process in _RUNNING:  # and stop the running ones (their threads clean up)
                         process.kill()
@@ -276,9 +437,9 @@ def _sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _remove_abandoned_work(jobs: Sequence[ActJob]) -> None:
-    """Remove work folders (`.tmp-<act>-<pid>-<ns>`) left by renders that were killed outright."""
-    for folder in {job.clip_dir.parent for job in jobs}:
+def _remove_abandoned_work(render_plan: RenderPlan) -> None:
+    """Remove work folders (`.tmp-<beat>-<pid>-<ns>`) left by renders that were killed outright."""
+    for folder in {clip.folder.parent for clip in render_plan.clips}:
         for work in folder.glob(".tmp-*"):
             match = re.search(r"-(\d+)-\d+$", work.name)
             if match and not _alive(int(match.group(1))):
@@ -295,18 +456,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def assemble(jobs: Sequence[ActJob], video_path: Path) -> tuple[float, list[float]]:
-    """Join the act clips into the final video and write its SRT and VTT; returns (length, act starts)."""
+def assemble(clips: Sequence[BeatClip], video_path: Path) -> tuple[float, list[float]]:
+    """Join the beat clips into the final video and write its SRT and VTT; returns (length, part starts)."""
     from ncfvid.subtitles import join_act_cues, split_caption, write_subtitles
     from ncfvid.video.join import join_videos
 
-    clips = [job.clip_dir / "clip.mp4" for job in jobs]
-    result = join_videos(clips, video_path, [job.clip_dir / "sound.wav" for job in jobs])
-    acts = []
-    for job, start in zip(jobs, result.part_starts, strict=True):
-        raw = json.loads((job.clip_dir / "cues.json").read_text(encoding="utf-8"))
-        acts.append(([cue for c in raw for cue in split_caption(c["text"], c["start"], c["end"])], start))
-    lengths = [b - a for a, b in zip(result.part_starts, [*result.part_starts[1:], result.info.duration], strict=True)]
-    cues = join_act_cues(acts, lengths)
-    write_subtitles(cues, video_path.with_suffix(".srt"), video_path.with_suffix(".vtt"))
+    result = join_videos([c.folder / "clip.mp4" for c in clips], video_path, [c.folder / "sound.wav" for c in clips])
+    parts = []
+    for clip, start in zip(clips, result.part_starts, strict=True):
+        raw = json.loads((clip.folder / "cues.json").read_text(encoding="utf-8"))
+        parts.append(([cue for c in raw for cue in split_caption(c["text"], c["start"], c["end"])], start))
+    ends = [*result.part_starts[1:], result.info.duration]
+    lengths = [end - start for start, end in zip(result.part_starts, ends, strict=True)]
+    write_subtitles(join_act_cues(parts, lengths), video_path.with_suffix(".srt"), video_path.with_suffix(".vtt"))
     return result.info.duration, list(result.part_starts)

@@ -1,5 +1,6 @@
-"""The act cache through the CLI: served when unchanged, only the edited act re-rendered, parallel equal
-to serial, interrupts leave nothing broken, --dry-run and --force (slow: `-m render`)."""
+"""The beat cache through the CLI: served when unchanged, only the edited beat (and the later beats of
+its act) re-rendered, with the same frames as a full render; parallel equal to serial, interrupts
+leave nothing broken, --dry-run and --force (slow: `-m render`)."""
 
 from __future__ import annotations
 
@@ -52,14 +53,18 @@ def act_states(output: str) -> dict[str, str]:
     return states
 
 
-def clip_dirs(out: Path) -> dict[str, Path]:
-    """{act id: its cached clip folder} (complete folders only; work folders start with a dot)."""
-    found: dict[str, Path] = {}
-    for folder in sorted((out / "cache" / "acts").iterdir()):
-        if not folder.name.startswith("."):
-            act, _, _key = folder.name.rpartition("-")
-            assert act not in found, f"two cached clips of {act} in a fresh output folder"
-            found[act] = folder
+def beat_folders(out: Path) -> list[Path]:
+    """Every complete beat clip folder in the cache (work folders start with a dot)."""
+    return sorted(p for p in (out / "cache" / "beats").glob("*/*") if not p.name.startswith("."))
+
+
+def clip_dirs(out: Path) -> dict[tuple[str, int], Path]:
+    """{(act id, beat index): its cached clip folder}; a fresh output folder has one per beat."""
+    found: dict[tuple[str, int], Path] = {}
+    for folder in beat_folders(out):
+        where = (folder.parent.name, int(folder.name.split("-")[0]))
+        assert where not in found, f"two cached clips of {where} in a fresh output folder"
+        found[where] = folder
     return found
 
 
@@ -110,19 +115,64 @@ def test_unchanged_acts_come_from_the_cache(copy: Path) -> None:
     assert (quiet.stdout, quiet.stderr) == ("out/tiny.mp4\n", "")
 
 
-def test_an_edited_act_is_the_only_one_rendered(copy: Path) -> None:
+def test_an_edited_beat_renders_again_with_its_acts_later_beats_only(copy: Path, tmp_path: Path) -> None:
     out = copy / "out"
     before = clip_dirs(out)
-    intro_clip = (before["intro"] / "clip.mp4").read_bytes()
+    assert sorted(before) == [("answer", 0), ("answer", 1), ("intro", 0), ("intro", 1)]
+    kept = {where: (folder / "clip.mp4").read_bytes() for where, folder in before.items()}
+    # The first beat of 'answer': both its beats render again (the second one's stage may have changed).
     edit(copy, ANSWER_LINE, "narration: Ann meets Coffee.")
+    assert re.search(r"^answer +would render$", ncfvid(copy, "--dry-run").stdout, re.M)
     result = ncfvid(copy)
     assert act_states(result.stdout) == {"intro": "cached", "answer": "done"}
-    after = {folder.name for folder in (out / "cache" / "acts").iterdir() if not folder.name.startswith(".")}
-    new = after - {before["intro"].name, before["answer"].name}
-    assert before["intro"].name in after and before["answer"].name in after  # an undo is free
-    assert len(new) == 1 and new.pop().startswith("answer-")
-    assert (before["intro"] / "clip.mp4").read_bytes() == intro_clip
+    new = set(beat_folders(out)) - set(before.values())
+    assert sorted((p.parent.name, p.name[:2]) for p in new) == [("answer", "00"), ("answer", "01")]
+    assert set(before.values()) <= set(beat_folders(out))  # an undo is free
+    for where in [("intro", 0), ("intro", 1)]:
+        assert (before[where] / "clip.mp4").read_bytes() == kept[where]
     assert "Ann meets Coffee." in (out / "tiny.srt").read_text(encoding="utf-8")
+
+    # The last beat of 'intro': that beat alone, drawn after the first beat set the stage unseen.
+    edit(copy, "narration: Three people, three drinks.", "narration: Three people and their drinks.")
+    dry = ncfvid(copy, "--dry-run").stdout
+    assert re.search(r"^intro +would render beat\(s\) 2 of 2 \(the rest is cached\)$", dry, re.M), dry
+    present = set(beat_folders(out))
+    result = ncfvid(copy)
+    assert act_states(result.stdout) == {"intro": "done", "answer": "cached"}
+    new = set(beat_folders(out)) - present
+    assert sorted((p.parent.name, p.name[:2]) for p in new) == [("intro", "01")]
+
+    # The same frames, captions and sound as a full render of the edited storyboard.
+    shutil.copy(copy / "tiny.yaml", tmp_path / "tiny.yaml")
+    ncfvid(tmp_path)
+    assert_same_video(out / "tiny.mp4", tmp_path / "out" / "tiny.mp4")
+    assert (out / "tiny.srt").read_bytes() == (tmp_path / "out" / "tiny.srt").read_bytes()
+
+
+def test_one_acts_beats_split_over_two_jobs_equal_a_full_render(copy: Path, tmp_path: Path) -> None:
+    # Only 'answer' renders, and with two jobs its two beats go to two Manim processes at once.
+    edit(copy, ANSWER_LINE, "narration: Ann, Coffee, and two processes.")
+    result = ncfvid(copy, "--jobs", "2")
+    assert act_states(result.stdout) == {"intro": "cached", "answer": "done"}
+    logs = sorted(log.name for log in (copy / "out" / "logs").iterdir() if log.name.startswith("answer"))
+    assert logs == ["answer.beats-0-0.log", "answer.beats-1-1.log", "answer.log"]  # answer.log: the first render
+    shutil.copy(copy / "tiny.yaml", tmp_path / "tiny.yaml")
+    ncfvid(tmp_path, "--jobs", "1")
+    assert_same_video(copy / "out" / "tiny.mp4", tmp_path / "out" / "tiny.mp4")
+    assert (copy / "out" / "tiny.srt").read_bytes() == (tmp_path / "out" / "tiny.srt").read_bytes()
+
+
+def assert_same_video(a: Path, b: Path) -> None:
+    """Equal frames, one by one, and equal decoded sound."""
+    first, second = frames(a), frames(b)
+    assert len(first) == len(second) > 0
+    for index, (x, y) in enumerate(zip(first, second, strict=True)):
+        assert np.array_equal(x, y), f"frame {index} differs (max {np.abs(x.astype(int) - y.astype(int)).max()})"
+    sound = []
+    for path in (a, b):
+        with av.open(str(path)) as container:
+            sound.append(np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1))
+    assert sound[0].shape == sound[1].shape and np.array_equal(sound[0], sound[1])
 
 
 def test_parallel_render_equals_serial(rendered: tuple[Path, str], tmp_path: Path) -> None:
@@ -181,10 +231,9 @@ def test_interrupted_render_breaks_nothing(copy: Path, sig: signal.Signals, jobs
     assert (out / "tiny.mp4").read_bytes() == video
     assert not list(out.glob(".tiny.*.joining.mp4"))
     # Every cached clip is complete and decodes; no work folder is left behind.
-    acts = out / "cache" / "acts"
-    assert not [p.name for p in acts.iterdir() if p.name.startswith(".tmp-")]
-    for folder in acts.iterdir():
-        assert (folder / "clip.mp4").is_file() and (folder / "cues.json").is_file(), folder
+    assert not [p for p in (out / "cache" / "beats").glob("*/.tmp-*")]
+    for folder in beat_folders(out):
+        assert {p.name for p in folder.iterdir()} == {"clip.mp4", "cues.json", "sound.wav"}, folder
         assert len(frames(folder / "clip.mp4")) > 0
         json.loads((folder / "cues.json").read_text(encoding="utf-8"))
     # And the next render finishes the job from whatever was cached.
@@ -197,17 +246,17 @@ def test_dry_run_lists_acts_and_renders_nothing(copy: Path) -> None:
     out = copy / "out"
     assert act_states(ncfvid(copy, "--dry-run").stdout) == {"intro": "cached", "answer": "cached"}
     edit(copy, INTRO_LINE, "narration: A tiny dry run.")
-    before = sorted(p.name for p in (out / "cache" / "acts").iterdir())
+    before = sorted(p.name for p in (out / "cache" / "beats").glob("*/*"))
     logs = {log.name: log.stat().st_mtime_ns for log in (out / "logs").iterdir()}
     result = ncfvid(copy, "--dry-run")
     assert act_states(result.stdout) == {"intro": "would", "answer": "cached"}
-    assert sorted(p.name for p in (out / "cache" / "acts").iterdir()) == before
+    assert sorted(p.name for p in (out / "cache" / "beats").glob("*/*")) == before
     assert {log.name: log.stat().st_mtime_ns for log in (out / "logs").iterdir()} == logs
     assert "A tiny dry run." not in (out / "tiny.srt").read_text(encoding="utf-8")
     # With --force a dry run says everything would render, and still empties nothing.
     result = ncfvid(copy, "--dry-run", "--force")
     assert act_states(result.stdout) == {"intro": "would", "answer": "would"}
-    assert sorted(p.name for p in (out / "cache" / "acts").iterdir()) == before
+    assert sorted(p.name for p in (out / "cache" / "beats").glob("*/*")) == before
 
 
 def test_force_renders_everything_again(copy: Path) -> None:

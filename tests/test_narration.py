@@ -126,16 +126,26 @@ class Render:
 
     @property
     def keys(self) -> list[str]:
-        """The act cache keys the video was joined from, in order."""
+        """The beat cache keys the video was joined from, in order."""
         manifest = self.video.with_name(f".{self.video.name}.clips.json")
         return json.loads(manifest.read_text(encoding="utf-8"))
 
-    def clip_dir(self, act: str) -> Path:
-        return next(f for key in self.keys if (f := self.out / "cache" / "acts" / f"{act}-{key}").is_dir())
+    def beat_dirs(self, act: str) -> list[Path]:
+        """The act's beat clip folders the video was joined from, in order."""
+        folder = self.out / "cache" / "beats" / act
+        return [found for key in self.keys for found in folder.glob(f"*-{key}")]
+
+    def act_length(self, act: str) -> float:
+        return sum(probe(folder / "clip.mp4").video_duration for folder in self.beat_dirs(act))
 
     def cues(self, act: str) -> list[dict[str, Any]]:
-        """The act's cues.json: one entry per beat (start, end of speech, caption)."""
-        return json.loads((self.clip_dir(act) / "cues.json").read_text(encoding="utf-8"))
+        """The act's captions, one per beat (beat, start, end of speech, text), on the act's clock."""
+        cues, offset = [], 0.0
+        for folder in self.beat_dirs(act):
+            for cue in json.loads((folder / "cues.json").read_text(encoding="utf-8")):
+                cues.append({**cue, "start": cue["start"] + offset, "end": cue["end"] + offset})
+            offset += probe(folder / "clip.mp4").video_duration
+        return cues
 
     def srt(self) -> list[Cue]:
         return read_srt(self.video.with_suffix(".srt").read_text(encoding="utf-8"))
@@ -263,8 +273,8 @@ def check_cue_lines(cues: list[Cue]) -> None:
 def test_recording_sets_the_beat_length(renders: Renders) -> None:
     synth, rec = renders["espeak"], renders["recorded"]
     for act, beat_id, seconds in (("intro", "hello", HELLO_SECONDS), ("answer", "ids", IDS_SECONDS)):
-        before = beat_spans(synth.cues(act), probe(synth.clip_dir(act) / "clip.mp4").duration)[beat_id]
-        after = beat_spans(rec.cues(act), probe(rec.clip_dir(act) / "clip.mp4").duration)[beat_id]
+        before = beat_spans(synth.cues(act), synth.act_length(act))[beat_id]
+        after = beat_spans(rec.cues(act), rec.act_length(act))[beat_id]
         # The speech is the recording, and the beat is the recording plus the storyboard's pause.
         assert after[1] - after[0] == pytest.approx(seconds, abs=1e-3), (beat_id, after)
         assert after[2] - after[0] == pytest.approx(seconds + PAUSE, abs=FRAME), (beat_id, after)
@@ -347,7 +357,7 @@ def test_ncf_render_video_audio_and_captions(renders: Renders) -> None:
         act["id"] for act in yaml.safe_load((ROOT / "storyboards" / "ncf.yaml").read_text(encoding="utf-8"))["acts"]
     ]
     for act in acts:
-        length = probe(ncf.clip_dir(act) / "clip.mp4").video_duration
+        length = ncf.act_length(act)
         for start, end, nxt in beat_spans(ncf.cues(act), length).values():
             assert nxt - start >= end - start + 0.4 - FRAME, (act, start, end, nxt)
 
@@ -383,8 +393,8 @@ def test_draft_durations_lexicon_captions_and_offsets(renders: Renders) -> None:
     story = tiny(draft_story)
     lexicon = story["voice"]["lexicon"]
     intro, answer = draft.cues("intro"), draft.cues("answer")
-    intro_length = probe(draft.clip_dir("intro") / "clip.mp4").duration
-    spans = beat_spans(intro, intro_length) | beat_spans(answer, probe(draft.clip_dir("answer") / "clip.mp4").duration)
+    intro_length = draft.act_length("intro")
+    spans = beat_spans(intro, intro_length) | beat_spans(answer, draft.act_length("answer"))
     # Draft: each beat's speech lasts its spoken words at the storyboard's rate (lexicon and `spoken:` applied).
     for act in story["acts"]:
         for b in act["beats"]:

@@ -5,8 +5,11 @@ A manim-voiceover `VoiceoverScene` that also
 - keeps named mobjects on a stage so one beat can build on what the previous beat drew,
 - records one caption cue per beat (start, end of speech, text) and writes them beside the video,
 - pads each beat with the storyboard's pause, or to its explicit length,
-- under `ncfvid render`, keeps its sounds out of Manim and writes their mix as a WAV beside the
-  cues (`ncfvid.video.soundtrack`), which the join encodes once for the whole video.
+- under `ncfvid render`, draws only a span of its beats (`NCFVID_BEATS`), each beat a Manim section of
+  its own (the earlier beats run with animations skipped, to set the stage), and keeps each beat's
+  sounds out of Manim: every drawn beat's captions and sound mix (`ncfvid.video.soundtrack`) are
+  written beside the clips, timed from the beat's first frame, so each beat can be cached and joined
+  on its own.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from manim import (
     VGroup,
     config,
 )
+from manim.utils.exceptions import EndSceneEarlyException
 from manim_voiceover import VoiceoverScene
 from manim_voiceover.tracker import VoiceoverTracker
 
@@ -56,16 +60,25 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         self.camera.background_color = self.theme.background
         self.area = SafeArea(self.safe_margin)
         self.stage: dict[str, Mobject] = {}
-        self.cues: list[dict[str, Any]] = []
         settings = {**self.voice, **json.loads(os.environ.get(renderenv.VOICE, "{}"))}
         self.pause = float(settings.get("pause", 0.4))
         self.burn_captions = os.environ.get(renderenv.BURN_CAPTIONS) == "1"
-        self.sounds: list[Sound] | None = [] if os.environ.get(renderenv.SOUNDTRACK) == "1" else None
         self.set_speech_service(_make_speech_service(settings, self.recordings), create_subcaption=False)
         if os.environ.get(renderenv.FAST_HOLDS, "1") == "1":
             from ncfvid.video.holds import install_fast_holds
 
             install_fast_holds(self)
+        # Beats drawn: all (plain Manim), or the span [first, stop) that `ncfvid render` asks for.
+        span = os.environ.get(renderenv.BEATS)
+        self.beat_span: tuple[int, int] | None = None
+        if span:
+            first, _, stop = span.partition(":")
+            self.beat_span = (int(first), int(stop))
+        self.beat_index = -1  # the beat being played (-1: before the first)
+        self.beat_origin = 0.0  # scene time of the current beat's first frame
+        self.beat_parts: list[dict[str, Any]] = []  # each drawn beat: captions and sounds
+        if self.beat_span is not None:
+            self._begin_beat_part(0)  # whatever plays before the first beat belongs to it
         self.inspector = None  # `ncfvid check`: records the screen at the end of every beat
         if os.environ.get(renderenv.INSPECT):
             from ncfvid.check import BeatInspector
@@ -89,6 +102,12 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         The beat lasts until the speech ends (manim-voiceover waits for it), then the storyboard's
         pause; with `seconds` it lasts at least that long.
         """
+        self.beat_index += 1
+        if self.beat_span is not None:
+            if self.beat_index >= self.beat_span[1]:
+                raise EndSceneEarlyException()  # the span is drawn; Manim ends the scene normally
+            if self.beat_index > 0:
+                self._begin_beat_part(self.beat_index)
         start = self.renderer.time
         if beat is not None:
             kwargs["beat_id"] = beat
@@ -96,14 +115,17 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         with super().voiceover(text=text, **kwargs) as tracker:
             overlay = self._caption_overlay(caption, tracker) if self.burn_captions else None
             yield tracker
-        self.cues.append(
-            {
-                "beat": beat,
-                "start": round(tracker.start_t, 4),
-                "end": round(tracker.end_t, 4),
-                "text": caption,
-            }
-        )
+        part = self._drawn_part()
+        if part is not None:
+            part["beat"] = beat
+            part["cues"].append(
+                {
+                    "beat": beat,
+                    "start": round(tracker.start_t - self.beat_origin, 4),
+                    "end": round(tracker.end_t - self.beat_origin, 4),
+                    "text": caption,
+                }
+            )
         elapsed = self.renderer.time - start
         self.safe_wait(max(self.pause, (seconds or 0.0) - elapsed))
         if self.inspector is not None:
@@ -112,11 +134,29 @@ class StoryScene(PiecesMixin, VoiceoverScene):
             self.remove(overlay)
 
     def add_sound(self, sound_file: str, time_offset: float = 0, gain: float | None = None, **kwargs: Any) -> None:
-        """Play a sound from now (+ `time_offset`); under `ncfvid render` it goes to the soundtrack."""
-        if self.sounds is None:
+        """Play a sound from now (+ `time_offset`); under `ncfvid render` it goes to the beat's own mix."""
+        if self.beat_span is None:
             super().add_sound(sound_file, time_offset, gain, **kwargs)
-        elif not self.renderer.skip_animations:  # as Manim: no sound while animations are skipped
-            self.sounds.append(Sound(str(sound_file), self.renderer.time + time_offset, gain))
+            return
+        part = self._drawn_part()
+        if part is not None:  # as Manim: no sound in beats whose animations are skipped
+            part["sounds"].append(Sound(str(sound_file), self.renderer.time + time_offset - self.beat_origin, gain))
+
+    def _begin_beat_part(self, index: int) -> None:
+        """Start beat `index` in a Manim section of its own, drawn or skipped as the span says."""
+        assert self.beat_span is not None
+        first, stop = self.beat_span
+        drawn = first <= index < stop
+        self.next_section(f"beat-{index}", skip_animations=not drawn)
+        self.beat_origin = self.renderer.time
+        if drawn:
+            self.beat_parts.append({"index": index, "beat": None, "cues": [], "sounds": []})
+
+    def _drawn_part(self) -> dict[str, Any] | None:
+        """The current beat's record if this beat is drawn."""
+        if self.beat_parts and self.beat_parts[-1]["index"] == max(self.beat_index, 0):
+            return self.beat_parts[-1]
+        return None
 
     def wait_until_bookmark(self, mark: str) -> None:
         """Wait until the bookmarked word is spoken; for audio without word timings (a recording),
@@ -180,15 +220,21 @@ class StoryScene(PiecesMixin, VoiceoverScene):
 
     def tear_down(self) -> None:
         super().tear_down()
-        folder = os.environ.get(renderenv.CUES_DIR)
-        if folder:
-            path = Path(folder) / f"{type(self).__name__}.cues.json"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.cues, indent=1), encoding="utf-8")
-            os.replace(tmp, path)
-            if self.sounds is not None:
-                write_wav(path.with_name(f"{type(self).__name__}.sound.wav"), mix(self.sounds))
+        folder = os.environ.get(renderenv.PARTS_DIR)
+        if self.beat_span is None or not folder:
+            return
+        # <Scene>.beats.json lists the drawn beats; each has <Scene>.beat-<index>.wav beside it.
+        name = type(self).__name__
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        listing = []
+        for part in self.beat_parts:
+            sound = f"{name}.beat-{part['index']}.wav"
+            write_wav(Path(folder) / sound, mix(part["sounds"]))
+            listing.append({"index": part["index"], "beat": part["beat"], "cues": part["cues"], "sound": sound})
+        path = Path(folder) / f"{name}.beats.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(listing, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
 
     # --- stage: named mobjects that live across beats -----------------------------------------
 
