@@ -120,6 +120,9 @@ def edit_narration(storyboard: Path, act_id: str, beat: int = 1) -> str:
     lines = storyboard.read_text(encoding="utf-8").splitlines(keepends=True)
     start = next(i for i, line in enumerate(lines) if re.match(rf"^\s*-\s+id:\s*{re.escape(act_id)}\s*$", line))
     found = [i for i in range(start + 1, len(lines)) if re.match(r"^\s+narration:", lines[i])]
+    act = next(a for a in yaml.safe_load("".join(lines))["acts"] if a["id"] == act_id)
+    if not 1 <= beat <= len(act["beats"]):
+        sys.exit(f"act {act_id} has {len(act['beats'])} beat(s); --edit-beat {beat} is not one of them")
     index = found[beat - 1]
     value = lines[index].split("narration:", 1)[1].strip()
     if value[:1] in (">", "|") or not value:  # a block scalar: its text starts on the next line

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -189,25 +190,40 @@ def check_(
     sys.exit(EXIT_INVALID if failed else EXIT_OK)
 
 
-def _check_first(
-    storyboard: Path,
-    acts: tuple[str, ...],
-    quality: str | None,
-    out: Path | None,
-    template_dirs: tuple[Path, ...],
-    jobs: int | None,
-    quiet: bool,
-) -> None:
-    """`render`'s first step: the layout check; raises UserError when it finds errors."""
-    from ncfvid.check import check as run_check
+class _LayoutCheck(threading.Thread):
+    """`render`'s layout check, run beside the act renders (it needs one core for a few seconds, which a
+    render of one act leaves idle); on errors it calls `on_errors`, which stops the renders."""
 
-    result = run_check(storyboard, acts, quality=quality, out=out, template_dirs=template_dirs, jobs=jobs)
-    errors = [d for d in result.diagnostics if d.severity == "error"]
-    if errors:
-        _echo_err("The layout check found problems (render anyway with --no-check):")
-        raise UserError(errors)
-    if not quiet:
-        click.echo(f"Checked {result.beats} beats: no layout problems ({result.seconds:.1f} s)")
+    def __init__(self, on_errors: Callable[[], None], **options: Any) -> None:
+        super().__init__(name="ncfvid-layout-check", daemon=True)
+        self.on_errors = on_errors
+        self.options = options
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.failed = threading.Event()
+
+    def run(self) -> None:
+        from ncfvid.check import check as run_check
+
+        try:
+            self.result = run_check(**self.options)
+        except BaseException as err:  # handed to the main thread by outcome()
+            self.error = err
+        if self.error is not None or any(d.severity == "error" for d in self.result.diagnostics):
+            self.failed.set()
+            self.on_errors()
+
+    def outcome(self, quiet: bool) -> None:
+        """Wait for the check; raise what it found wrong, or say that it found nothing."""
+        self.join()
+        if self.error is not None:
+            raise self.error
+        errors = [d for d in self.result.diagnostics if d.severity == "error"]
+        if errors:
+            _echo_err("The layout check found problems (render anyway with --no-check):")
+            raise UserError(errors)
+        if not quiet:
+            click.echo(f"Checked {self.result.beats} beats: no layout problems ({self.result.seconds:.1f} s)")
 
 
 @cli.command()
@@ -337,8 +353,6 @@ def render(
     from ncfvid.render import RenderSettings, assemble, plan, render_jobs
 
     started = time.perf_counter()
-    if not no_check and not dry_run:
-        _check_first(storyboard, acts, quality, out, template_dirs, jobs, quiet)
     prepared, folder = _prepare(storyboard, out)
     story = prepared.loaded.story
     known = [act.id for act in story.acts]
@@ -376,7 +390,7 @@ def render(
         render_plan = plan(module, act_specs, recordings, settings, cache)
     if render_plan.jobs:  # a fully cached render needs no speech engine (nor Manim)
         _check_engine({**story.voice.model_dump(), **overrides}, prepared.loaded, "engine" in overrides)
-    if dry_run:
+    if dry_run:  # no layout check, no rendering: only what would render
         for act_id, _, beat_ids in act_specs:
             missing = [c.index + 1 for c in render_plan.act_clips(act_id) if force or not c.cached]
             if not missing:
@@ -388,12 +402,36 @@ def render(
                 click.echo(f"{act_id:<20} would render beat(s) {beats} of {len(beat_ids)} (the rest is cached)")
         return
 
+    from ncfvid.check import stop_workers
     from ncfvid.progress import RenderProgress
+    from ncfvid.render import stop_renders
 
+    abort = threading.Event()  # set when the layout check finds errors: stop rendering
+    checker = None
+    if not no_check:
+        checker = _LayoutCheck(
+            lambda: (abort.set(), stop_renders()),
+            storyboard=storyboard,
+            acts=acts,
+            quality=quality,
+            out=out,
+            template_dirs=template_dirs,
+            jobs=jobs,
+        )
+        checker.start()
     progress = RenderProgress([act_id for act_id, _, _ in act_specs], folder / "logs", quiet=quiet)
     progress.header(f"Rendering {len(act_specs)} act(s) of {prepared.loaded.yaml.filename} at -q{settings.quality}")
-    with progress:
-        render_jobs(render_plan, module_path, settings, folder, progress.report)
+    try:
+        with progress:
+            render_jobs(render_plan, module_path, settings, folder, progress.report, abort)
+    except BaseException as err:
+        if checker is not None:
+            if isinstance(err, UserError) and checker.failed.is_set():
+                checker.outcome(quiet)  # the check stopped the renders: its errors are the story
+            stop_workers()
+        raise
+    if checker is not None:
+        checker.outcome(quiet)
     name = prepared.loaded.stem if not acts else f"{prepared.loaded.stem}-" + "-".join(a.id for _, a in chosen)
     video = folder / f"{name}.mp4"
     # The video is already the join of exactly these clips: nothing to do (a no-change re-render).

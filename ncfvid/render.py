@@ -352,15 +352,25 @@ def _last_error_line(log_path: Path) -> str:
     return "see the log"
 
 
+def stop_renders() -> None:
+    """Kill every running Manim render (their threads clean up and report them failed or stopped)."""
+    with _RUNNING_LOCK:
+        for process in _RUNNING:
+            process.kill()
+
+
 def render_jobs(
     render_plan: RenderPlan,
     module_path: Path,
     settings: RenderSettings,
     out: Path,
     report: Callable[[str, str, float | None], None],
+    abort: threading.Event | None = None,
 ) -> None:
     """Run the plan's jobs, up to `settings.jobs` at a time; report each act once it is cached,
-    rendering (its first job started), done or failed (its last job ended)."""
+    rendering (its first job started), done or failed (its last job ended). Once `abort` is set no
+    further job starts (whoever sets it stops the running ones, see `stop_renders`)."""
+    stopping = abort if abort is not None else threading.Event()
     acts = list(dict.fromkeys(clip.act_id for clip in render_plan.clips))
     pending = {act: sum(1 for job in render_plan.jobs if job.act_id == act) for act in acts}
     began: dict[str, float] = {}
@@ -372,6 +382,8 @@ def render_jobs(
     log_dir = out / "logs"
 
     def run(job: ActJob) -> None:
+        if stopping.is_set():
+            return
         with lock:
             first = job.act_id not in began
             began.setdefault(job.act_id, time.perf_counter())
@@ -391,7 +403,6 @@ def render_jobs(
         if last:
             report(job.act_id, "done", time.perf_counter() - began[job.act_id])
 
-    stopping = threading.Event()
     _remove_abandoned_work(render_plan)
     todo = render_plan.jobs
     with _sigterm_interrupts():
@@ -411,9 +422,7 @@ def render_jobs(
             except BaseException:
                 stopping.set()
                 pool.shutdown(wait=False, cancel_futures=True)  # start no further job
-                with _RUNNING_LOCK:
-                    for process in _RUNNING:  # and stop the running ones (their threads clean up)
-                        process.kill()
+                stop_renders()  # and stop the running ones
                 raise
             if errors:
                 raise UserError(errors)

@@ -64,7 +64,9 @@ class _AudioTrack:
         self.rate = rate
         self.layout = layout
         self.channels = av.AudioLayout(layout).nb_channels
-        self.stream = container.add_stream("aac", rate=rate, layout=layout)
+        # FFmpeg's "fast" AAC coder: a third of the default coder's time (3.3 s -> 1.1 s for the NCF
+        # video's 201 s of speech), and no worse on it (SNR against the PCM 38 dB, default 32 dB).
+        self.stream = container.add_stream("aac", rate=rate, layout=layout, options={"aac_coder": "fast"})
         self.stream.bit_rate = AUDIO_BIT_RATE * self.channels
         self.samples = 0  # samples accepted so far (the track's current end)
         self._pending: list[np.ndarray] = []
