@@ -289,9 +289,9 @@ def main() -> None:
 
 
 def check_note(output: str) -> str:
-    """The layout check `ncfvid render` runs first, if its output says how long it took."""
+    """The layout check `ncfvid render` runs beside the renders, if its output says how long it took."""
     match = re.search(r"Checked (\d+) beats.*\(([\d.]+) s\)", output)
-    return f" Layout check first: {match.group(1)} beats in {match.group(2)} s." if match else ""
+    return f" Layout check (beside the renders): {match.group(1)} beats in {match.group(2)} s." if match else ""
 
 
 if __name__ == "__main__":

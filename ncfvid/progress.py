@@ -134,9 +134,12 @@ class RenderProgress:
 
     # --- events -------------------------------------------------------------------------------
 
-    def report(self, act_id: str, state: str, seconds: float | None) -> None:
+    def report(self, act_id: str, state: str, seconds: float | None, log: Path | None = None) -> None:
+        """An act's new state; `log` is the Manim log to follow (or to point at when it failed)."""
         with self._lock:
             row = self.rows.setdefault(act_id, ActRow(act_id, Path(f"{act_id}.log"), 0))
+            if log is not None and log != row.log:
+                row.log, row._offset = log, 0
             row.state = state
             if state == "rendering":
                 row.started = time.perf_counter()

@@ -364,7 +364,7 @@ def render_jobs(
     module_path: Path,
     settings: RenderSettings,
     out: Path,
-    report: Callable[[str, str, float | None], None],
+    report: Callable[..., None],
     abort: threading.Event | None = None,
 ) -> None:
     """Run the plan's jobs, up to `settings.jobs` at a time; report each act once it is cached,
@@ -388,14 +388,15 @@ def render_jobs(
             first = job.act_id not in began
             began.setdefault(job.act_id, time.perf_counter())
         if first:
-            report(job.act_id, "rendering", None)
+            report(job.act_id, "rendering", None, log=log_dir / job.log_name)
         try:
             render_job(job, module_path, settings, out, log_dir)
         except UserError:
             with lock:
                 pending[job.act_id] -= 1
                 failed.add(job.act_id)
-            report(job.act_id, "stopped" if stopping.is_set() else "failed", time.perf_counter() - began[job.act_id])
+            state = "stopped" if stopping.is_set() else "failed"
+            report(job.act_id, state, time.perf_counter() - began[job.act_id], log=log_dir / job.log_name)
             raise
         with lock:
             pending[job.act_id] -= 1
