@@ -312,8 +312,8 @@ def compile_(storyboard: Path, out: Path | None, template_dirs: tuple[Path, ...]
 @click.option("--engine", default=None, help="Speech engine (espeak, draft, gtts, azure, openai, elevenlabs).")
 @click.option("--burn-captions", is_flag=True, help="Draw the captions into the picture too.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Acts rendered at once (default: cores).")
-@click.option("--force", is_flag=True, help="Ignore cached act clips and render everything again.")
-@click.option("--dry-run", is_flag=True, help="List which acts would render and which come from the cache.")
+@click.option("--force", is_flag=True, help="Ignore cached beat clips of the chosen acts and render them again.")
+@click.option("--dry-run", is_flag=True, help="List which acts (and beats) would render and which come from the cache.")
 @click.option("--quiet", is_flag=True, help="Print only errors and the final path.")
 @click.option("--no-check", is_flag=True, help="Render even when `ncfvid check` finds layout errors.")
 @TEMPLATES
@@ -514,7 +514,7 @@ def model(storyboard: Path) -> None:
 @OUTPUT
 @user_errors
 def clean(storyboard: Path, out: Path | None) -> None:
-    """Empty a storyboard's render cache (act clips, audio, trained model); keeps the final video.
+    """Empty a storyboard's render cache (beat clips, audio, trained model); keeps the final video.
 
     \b
     Example:

@@ -91,7 +91,7 @@ class RenderPlan:
         return [clip for clip in self.clips if clip.act_id == act_id]
 
 
-# x264 preset for act clips. Manim's default ("medium") spends most of a -q h render waiting for the
+# x264 preset for beat clips. Manim's default ("medium") spends most of a -q h render waiting for the
 # encoder; on these flat-coloured pictures "veryfast" keeps the quality (same crf) for a somewhat
 # larger file. Measured in bench/results.md.
 X264_PRESET = "veryfast"
