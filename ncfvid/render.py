@@ -64,7 +64,7 @@ class ActJob:
     scene: str
     clips: tuple[BeatClip, ...]
     act_beats: int  # how many beats the act has
-    weight: float  # a guess at the work, to start the biggest jobs first
+    weight: float  # a guess at the work (see `_job_cost`), to start the biggest jobs first
     log_name: str = ""
 
     @property
@@ -187,6 +187,7 @@ def plan(
     ones: one per run of consecutive missing beats, runs split further while there are fewer jobs
     than `settings.jobs` (so that an edit in one long act still uses every core)."""
     head, sources = split_module(module)
+    head = code_only(head)
     lib = library_hash()
     clips: list[BeatClip] = []
     jobs: list[ActJob] = []
@@ -197,7 +198,7 @@ def plan(
         run: list[BeatClip] = []
         for index in range(len(beat_ids)):
             played = [act_recordings[b] for b in beat_ids[: index + 1] if b in act_recordings]
-            key = beat_key(code_only(head), code_only("".join(shares[: index + 1])), settings, played, lib)
+            key = beat_key(head, code_only("".join(shares[: index + 1])), settings, played, lib)
             clip = BeatClip(act_id, index, key, cache_root / act_id / f"{index:02d}-{key}")
             clips.append(clip)
             weight[clip] = float(len(shares[index]))
@@ -206,7 +207,7 @@ def plan(
             if run and (clip.cached or index == len(beat_ids) - 1):
                 jobs.append(ActJob(act_id, scene, tuple(run), len(beat_ids), sum(weight[c] for c in run)))
                 run = []
-    jobs = _split_for_cores(jobs, settings.jobs, weight)
+    jobs = _split_for_cores(jobs, settings.jobs, weight, SKIP_COST.get(settings.quality, 0.3))
     named = []
     for job in jobs:  # one log per job; an act drawn by one job keeps the plain <act>.log
         alone = sum(1 for other in jobs if other.act_id == job.act_id) == 1
@@ -216,21 +217,34 @@ def plan(
     return RenderPlan(clips, named)
 
 
-def _split_for_cores(jobs: list[ActJob], cores: int, weight: dict[BeatClip, float]) -> list[ActJob]:
-    """Split the heaviest multi-beat job in two (near half its weight) until there is a job per core."""
-    jobs = list(jobs)
+# What running a beat with animations skipped costs, against drawing it (mobjects are still built
+# and copied; no frame is drawn): measured on the NCF architecture act, 0.47 at -q l and 0.10 at
+# -q h (bench/results.md). Other qualities lie between.
+SKIP_COST = {"l": 0.47, "m": 0.25, "h": 0.10, "p": 0.08, "k": 0.05}
+
+
+def _job_cost(clips: Sequence[BeatClip], weight: dict[BeatClip, float], skip: float) -> float:
+    """A job's work: drawing its beats, and first running the act's earlier beats skipped."""
+    earlier = sum(w for c, w in weight.items() if c.act_id == clips[0].act_id and c.index < clips[0].index)
+    return sum(weight[c] for c in clips) + skip * earlier
+
+
+def _split_for_cores(jobs: list[ActJob], cores: int, weight: dict[BeatClip, float], skip: float) -> list[ActJob]:
+    """Split the costliest multi-beat job in two until there is a job per core, where the two halves
+    cost the most alike (the second half also runs the first one's beats skipped)."""
+    jobs = [replace(job, weight=_job_cost(job.clips, weight, skip)) for job in jobs]
     while len(jobs) < cores:
         splittable = [job for job in jobs if len(job.clips) > 1]
         if not splittable:
             break
         job = max(splittable, key=lambda j: j.weight)
-        running, cut = 0.0, 1
-        while cut < len(job.clips) - 1 and running + weight[job.clips[cut - 1]] < job.weight / 2:
-            running += weight[job.clips[cut - 1]]
-            cut += 1
+        cut = min(
+            range(1, len(job.clips)),
+            key=lambda k: max(_job_cost(job.clips[:k], weight, skip), _job_cost(job.clips[k:], weight, skip)),
+        )
         jobs.remove(job)
         for part in (job.clips[:cut], job.clips[cut:]):
-            jobs.append(replace(job, clips=part, weight=sum(weight[c] for c in part)))
+            jobs.append(replace(job, clips=part, weight=_job_cost(part, weight, skip)))
     return jobs
 
 
