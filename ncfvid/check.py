@@ -39,7 +39,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -48,6 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ncfvid import renderenv
+from ncfvid.children import Children
 from ncfvid.diagnostics import Diagnostic, UserError
 
 if TYPE_CHECKING:
@@ -804,15 +804,12 @@ def _split(items: Sequence[tuple[str, int]], workers: int) -> list[list[str]]:
     return [names for _, names in shares if names]
 
 
-_WORKERS: set[subprocess.Popen[bytes]] = set()  # check processes running now (render stops them)
-_WORKERS_LOCK = threading.Lock()
+_WORKERS = Children()  # check processes running now (a render that runs the check beside it stops them)
 
 
 def stop_workers() -> None:
     """Kill the check's Manim processes (when the render that runs the check beside it stops)."""
-    with _WORKERS_LOCK:
-        for process in _WORKERS:
-            process.kill()
+    _WORKERS.kill_all()
 
 
 def run_acts(
@@ -860,13 +857,11 @@ def run_acts(
             ]
             env = _worker_env(work / "audio", inspect_dir, stills)
             proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=inspect_dir)
-            with _WORKERS_LOCK:
-                _WORKERS.add(proc)
+            _WORKERS.add(proc)
             processes.append((proc, log, group, n))
         for proc, log, group, n in processes:
             proc.wait()
-            with _WORKERS_LOCK:
-                _WORKERS.discard(proc)
+            _WORKERS.discard(proc)
             log.close()
             log_text = (inspect_dir / f"worker-{n}.log").read_text(encoding="utf-8", errors="replace")
             for scene in group:

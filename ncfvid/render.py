@@ -34,12 +34,12 @@ from typing import Any
 
 import ncfvid
 from ncfvid import renderenv
+from ncfvid.children import Children
 from ncfvid.diagnostics import UserError
 
-_RUNNING: set[subprocess.Popen[bytes]] = set()  # Manim processes of act renders in progress
-_RUNNING_LOCK = threading.Lock()
+_RUNNING = Children()  # Manim processes of render jobs in progress
 LIBRARY_PARTS = ("scenelib", "speech", "video", "storydata.py")
-CLIP_FILES = ("clip.mp4", "cues.json", "sound.wav")  # a cached act: picture, captions, sound
+CLIP_FILES = ("clip.mp4", "cues.json", "sound.wav")  # a cached beat: picture, captions, sound
 
 
 @dataclass(frozen=True)
@@ -194,11 +194,12 @@ def plan(
     weight: dict[BeatClip, float] = {}  # a beat's work, guessed from the length of its code
     for act_id, scene, beat_ids in acts:
         shares = split_beats(sources[scene], len(beat_ids))
+        codes = [code_only(share) for share in shares]  # shares start at line starts: same as on the whole
         act_recordings = recordings.get(act_id, {})
         run: list[BeatClip] = []
         for index in range(len(beat_ids)):
             played = [act_recordings[b] for b in beat_ids[: index + 1] if b in act_recordings]
-            key = beat_key(head, code_only("".join(shares[: index + 1])), settings, played, lib)
+            key = beat_key(head, "".join(codes[: index + 1]), settings, played, lib)
             clip = BeatClip(act_id, index, key, cache_root / act_id / f"{index:02d}-{key}")
             clips.append(clip)
             weight[clip] = float(len(shares[index]))
@@ -309,15 +310,12 @@ def render_job(job: ActJob, module_path: Path, settings: RenderSettings, out: Pa
                 env=manim_environment(settings, out / "cache" / "audio" / audio, (job.first, job.stop), work),
                 cwd=work,
             )
-            with _RUNNING_LOCK:
-                _RUNNING.add(manim)
-            try:
-                manim.wait()
-            finally:
-                manim.kill()  # a no-op once it exited; on an interrupt, no Manim is left behind
-                manim.wait()
-                with _RUNNING_LOCK:
-                    _RUNNING.discard(manim)
+            with _RUNNING.running(manim):
+                try:
+                    manim.wait()
+                finally:
+                    manim.kill()  # a no-op once it exited; on an interrupt, no Manim is left behind
+                    manim.wait()
         parts = _drawn_beats(work, job) if manim.returncode == 0 else None
         if parts is None:
             reason = _last_error_line(log_path)
@@ -368,9 +366,7 @@ def _last_error_line(log_path: Path) -> str:
 
 def stop_renders() -> None:
     """Kill every running Manim render (their threads clean up and report them failed or stopped)."""
-    with _RUNNING_LOCK:
-        for process in _RUNNING:
-            process.kill()
+    _RUNNING.kill_all()
 
 
 def render_jobs(

@@ -117,7 +117,6 @@ class StoryScene(PiecesMixin, VoiceoverScene):
             yield tracker
         part = self._drawn_part()
         if part is not None:
-            part["beat"] = beat
             part["cues"].append(
                 {
                     "beat": beat,
@@ -150,7 +149,7 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         self.next_section(f"beat-{index}", skip_animations=not drawn)
         self.beat_origin = self.renderer.time
         if drawn:
-            self.beat_parts.append({"index": index, "beat": None, "cues": [], "sounds": []})
+            self.beat_parts.append({"index": index, "cues": [], "sounds": []})
 
     def _drawn_part(self) -> dict[str, Any] | None:
         """The current beat's record if this beat is drawn."""
@@ -230,7 +229,7 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         for part in self.beat_parts:
             sound = f"{name}.beat-{part['index']}.wav"
             write_wav(Path(folder) / sound, mix(part["sounds"]))
-            listing.append({"index": part["index"], "beat": part["beat"], "cues": part["cues"], "sound": sound})
+            listing.append({"index": part["index"], "cues": part["cues"], "sound": sound})
         path = Path(folder) / f"{name}.beats.json"
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(listing, indent=1), encoding="utf-8")
