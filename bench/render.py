@@ -12,7 +12,8 @@ Usage: .venv/bin/python bench/render.py [-q l|h] [--storyboard storyboards/ncf.y
   (d) the module generated in (a) rendered by plain Manim: `python -m manim render -qX
       --disable_caching scenes.py Act1.. ActN` (all scenes, one process, one after another), with the
       environment ncfvid gives its own Manim runs (same voice, a fresh audio cache) but
-      NCFVID_FAST_HOLDS=0, so holds are encoded the way Manim does it
+      NCFVID_FAST_HOLDS=0 and NCFVID_FAST_COPY=0, so holds are encoded and mobjects copied the way
+      Manim does it
 
 It prints each time and the ratios (a)/(d), (b)/(a), (c)/(a) and appends a section to
 bench/results.md (unless --no-write). `--act ID` limits every step to one act (labelled as such).
@@ -41,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
+from ncfvid import renderenv  # noqa: E402
 from ncfvid.render import RenderSettings, library_hash, manim_environment  # noqa: E402
 
 NCFVID = Path(sys.executable).parent / "ncfvid"
@@ -220,6 +222,7 @@ def main() -> None:
 
     scenes = scene_names(module, acts, args.act)
     env = manim_environment(RenderSettings(quality=q, fast_holds=False), module.parent / "audio")
+    env[renderenv.FAST_COPY] = "0"  # stock Manim: no ncfvid patch to how it copies mobjects
     baseline = [sys.executable, "-m", "manim", "render", f"-q{q}", "--disable_caching", "scenes.py", *scenes]
     print(f"(d) plain manim, {len(scenes)} scene(s) in one process ...", flush=True)
     d, _ = timed(baseline, module.parent, env=env, log=tmp / "d.log")

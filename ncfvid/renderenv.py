@@ -10,5 +10,6 @@ BEATS = "NCFVID_BEATS"  # "first:stop": draw only these beats (0-based), each as
 PARTS_DIR = "NCFVID_PARTS_DIR"  # with BEATS: where <SceneName>.beats.json and each beat's WAV go
 BURN_CAPTIONS = "NCFVID_BURN_CAPTIONS"  # "1": draw captions into the picture
 FAST_HOLDS = "NCFVID_FAST_HOLDS"  # "0": let Manim encode every frame of a hold
+FAST_COPY = "NCFVID_FAST_COPY"  # "0": Manim's own deep copy of mobjects (see scenelib.fastcopy)
 INSPECT = "NCFVID_INSPECT"  # folder: record what is on screen after every beat (ncfvid check)
 STILLS = "NCFVID_STILLS"  # "1": with INSPECT, also save each beat's last frame as PNG (ncfvid preview)

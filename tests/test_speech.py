@@ -127,6 +127,23 @@ def test_espeak_cache_hit_does_not_synthesise_again(tmp_path):
     assert slower.synth_count == 1
 
 
+def test_own_cache_does_not_grow_with_repeated_renders(tmp_path):
+    # manim-voiceover's wrapper appends every voiceover to cache.json, hits included; ours stores
+    # one entry file per distinct synthesis and nothing on a hit.
+    for _ in range(3):
+        for service in (EspeakService(cache_dir=tmp_path), DraftService(cache_dir=tmp_path)):
+            service._wrap_generate_from_text(TEN_WORDS)
+            service._wrap_generate_from_text("A second line.")
+    assert not (tmp_path / "cache.json").exists()
+    assert len(list((tmp_path / "entries").iterdir())) == 2  # the espeak lines; draft audio is recomputed
+    # A broken entry (a crash mid-write) is synthesised again, not an error.
+    for entry in (tmp_path / "entries").iterdir():
+        entry.write_text("{", encoding="utf-8")
+    fresh = EspeakService(cache_dir=tmp_path)
+    assert fresh._wrap_generate_from_text(TEN_WORDS)["word_boundaries"]
+    assert fresh.synth_count == 1
+
+
 def test_espeak_cache_hit_keeps_this_calls_bookmarks(tmp_path):
     service = EspeakService(cache_dir=tmp_path)
     track(service, 'Hello <bookmark mark="a"/>world, how are you?')

@@ -68,6 +68,10 @@ class StoryScene(PiecesMixin, VoiceoverScene):
             from ncfvid.video.holds import install_fast_holds
 
             install_fast_holds(self)
+        if os.environ.get(renderenv.FAST_COPY, "1") == "1":
+            from ncfvid.scenelib.fastcopy import install_fast_copy
+
+            install_fast_copy()
         # Beats drawn: all (plain Manim), or the span [first, stop) that `ncfvid render` asks for.
         span = os.environ.get(renderenv.BEATS)
         self.beat_span: tuple[int, int] | None = None

@@ -21,6 +21,7 @@ from ncfvid.speech import (
     voiceover_data,
     write_wav,
 )
+from ncfvid.speech.service import OwnCacheService
 
 SAMPLE_RATE = 8000
 MIN_SECONDS = 0.6  # the shortest beat with any words
@@ -45,7 +46,7 @@ def linear_word_starts(plain: str, duration: float) -> list[tuple[int, float]]:
     return [(start, duration * start / total) for start, end in token_spans(plain) if is_word(plain[start:end])]
 
 
-class DraftService(SpeechService):
+class DraftService(OwnCacheService):
     """Writes silence of the narration's estimated length, with word timings spread evenly.
 
     Options: `rate` (words per minute, default 165). `voice` and `pitch` are accepted and ignored so

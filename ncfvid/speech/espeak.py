@@ -13,7 +13,6 @@ The library itself (ctypes, forked synthesis, SSML marks) lives in `ncfvid.speec
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +20,11 @@ from manim_voiceover.services.base import PathLike, SpeechService
 
 from ncfvid.speech import (
     build_word_boundaries,
-    cached_audio_ok,
     split_bookmarks,
     voiceover_data,
     write_wav,
 )
+from ncfvid.speech.entries import load_entry, save_entry
 from ncfvid.speech.espeakng import (
     DEFAULT_PITCH,
     FORMAT_VERSION,
@@ -39,6 +38,7 @@ from ncfvid.speech.espeakng import (
     to_ssml,
     word_starts,
 )
+from ncfvid.speech.service import OwnCacheService
 
 __all__ = [
     "INSTALL_HINT",
@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 
-class EspeakService(SpeechService):
+class EspeakService(OwnCacheService):
     """Speech from espeak-ng: offline, deterministic, hundreds of times faster than real time.
 
     Options: `voice` (an espeak-ng voice, e.g. "en-us", "en-gb", "en-us+f3"), `rate` (words per
@@ -112,7 +112,7 @@ class EspeakService(SpeechService):
             config["bookmarks"] = [offset for _, offset in bookmarks]
         input_data = {"input_text": plain, "service": "espeak-ng", "config": config}
 
-        cached = _cached(self, input_data, folder)
+        cached = load_entry(folder, input_data)
         if cached is not None and (path is None or cached.get("original_audio") == os.fspath(path)):
             cached["input_text"] = text  # the cache matched on the spoken text; keep this call's tags
             return cached  # type: ignore[return-value]
@@ -143,16 +143,6 @@ class EspeakService(SpeechService):
                 later = [seconds for start, seconds in starts if start >= offset]
                 marks.append((offset, later[0] if later else duration))
         bounds = build_word_boundaries(plain, starts, duration, marks)
-        return voiceover_data(text, input_data, audio, bounds)
-
-
-def _cached(service: SpeechService, input_data: dict[str, Any], folder: Path) -> dict[str, Any] | None:
-    """manim-voiceover's cache entry for `input_data` whose audio file still exists."""
-    try:
-        cached = service.get_cached_result(input_data, folder)
-    except (ValueError, OSError) as err:  # a cache.json another process is writing, or a broken one
-        print(f"ncfvid: ignoring unreadable voiceover cache in {folder}: {err}", file=sys.stderr)
-        return None
-    if cached is None or not cached_audio_ok(cached, folder):
-        return None
-    return dict(cached)
+        data = voiceover_data(text, input_data, audio, bounds)
+        save_entry(folder, data)
+        return data

@@ -32,6 +32,8 @@ from ncfvid.speech import (
     voiceover_data,
     write_wav,
 )
+from ncfvid.speech.entries import load_entry, save_entry
+from ncfvid.speech.service import OwnCacheService
 
 #: Recording file types `find_recording` looks for, in order of preference.
 SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a")
@@ -140,7 +142,7 @@ def voiced_word_starts(plain: str, pcm: bytes, sample_rate: int, channels: int) 
     return starts
 
 
-class RecordedService(SpeechService):
+class RecordedService(OwnCacheService):
     """Serves a beat's recording (timing follows the file) and falls back to another service.
 
     A recording is looked up, in order, by the `beat_id` keyword (``self.voiceover(text, beat_id=...)``)
@@ -227,10 +229,7 @@ class RecordedService(SpeechService):
             "service": "ncfvid-recorded",
             "config": {"sha256": digest, "format": FORMAT_VERSION},
         }
-        try:
-            cached = self.get_cached_result(input_data, folder)
-        except (ValueError, OSError):
-            cached = None
+        cached = load_entry(folder, input_data)
         if cached is not None and cached_audio_ok(cached, folder) and path is None:
             result = dict(cached)
             result["input_text"] = text
@@ -251,7 +250,16 @@ class RecordedService(SpeechService):
                 write_wav(target, pcm, rate, channels)
         duration = len(pcm) / 2 / channels / rate
         bounds = build_word_boundaries(plain, voiced_word_starts(plain, pcm, rate, channels), duration)
-        return voiceover_data(text, input_data, audio, bounds)
+        data = voiceover_data(text, input_data, audio, bounds)
+        save_entry(folder, data)
+        return data
+
+    def _wrap_generate_from_text(self, text: str, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        if self.fallback is not None and not isinstance(self.fallback, OwnCacheService):
+            # A manim-voiceover service (gTTS, Azure, ...) finds its own results in cache.json only
+            # if the wrapper keeps appending them there; and may need Whisper or a speed change.
+            return dict(SpeechService._wrap_generate_from_text(self, text, **kwargs))
+        return super()._wrap_generate_from_text(text, **kwargs)
 
     def audio_callback(self, audio_path: str, data: Any, **kwargs: Any) -> None:
         served = data.get("input_data", {}).get("service") if isinstance(data, Mapping) else None

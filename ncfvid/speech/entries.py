@@ -1,0 +1,50 @@
+"""ncfvid's own cache of voiceover data: one small JSON file per entry, found by its content hash.
+
+manim-voiceover keeps every entry of a cache folder in one `cache.json` that each lookup parses in
+full and each voiceover appends to, also when it was served from the cache: the file grows with
+every render (120 entries after a few days of edits to one act, 1-1.5 s of JSON and pydantic per
+render of that act). ncfvid's own services (`OwnCacheService`) look up and store their entries
+here instead, so a lookup reads one small file and a render adds nothing it already has.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ncfvid.speech import cached_audio_ok
+
+FOLDER = "entries"
+
+
+def entry_path(folder: Path, input_data: Mapping[str, Any]) -> Path:
+    """Where the entry for `input_data` (what was synthesised, and how) lives in a cache folder."""
+    key = json.dumps(input_data, sort_keys=True, ensure_ascii=False)
+    return folder / FOLDER / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:24]}.json"
+
+
+def load_entry(folder: Path, input_data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The stored voiceover data for `input_data` whose audio file is still there, else None."""
+    try:
+        data = json.loads(entry_path(folder, input_data).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # absent, or left broken by a crash: synthesise again
+        return None
+    if not isinstance(data, dict) or data.get("input_data") != input_data or not cached_audio_ok(data, folder):
+        return None
+    return data
+
+
+def save_entry(folder: Path, data: Mapping[str, Any]) -> None:
+    """Store voiceover data under its `input_data`, atomically (readers see all of it or nothing)."""
+    path = entry_path(folder, data["input_data"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
