@@ -44,11 +44,12 @@ import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ncfvid import renderenv
 from ncfvid.children import Children
 from ncfvid.diagnostics import Diagnostic, UserError
+from ncfvid.forkserver import ForkedProcess, ForkServer, ForkServerError
 
 if TYPE_CHECKING:
     from ncfvid.pipeline import Prepared
@@ -757,7 +758,7 @@ class CheckResult:
         return sum(1 for d in self.diagnostics if d.severity == "error")
 
 
-def _check_source_hash() -> str:
+def check_source_hash() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
@@ -772,7 +773,7 @@ def act_check_key(head: str, act_source: str, quality: str, stills: bool) -> str
         "quality": quality,
         "stills": stills,
         "library": library_hash(),
-        "check": _check_source_hash(),
+        "check": check_source_hash(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
@@ -786,6 +787,7 @@ def _worker_env(audio: Path, inspect_dir: Path, stills: bool) -> dict[str, str]:
     env[renderenv.BURN_CAPTIONS] = "0"
     env[renderenv.FAST_HOLDS] = "0"
     env[renderenv.INSPECT] = str(inspect_dir.resolve())
+    env[renderenv.GLYPHS] = str((audio.parent.parent / "glyphs").resolve())  # beside the render's
     env[renderenv.STILLS] = "1" if stills else "0"
     env.pop(renderenv.BEATS, None)  # every beat, drawn
     env.pop(renderenv.PARTS_DIR, None)
@@ -822,8 +824,10 @@ def run_acts(
     jobs: int | None = None,
     cache_dir: Path | None = None,
     keys: dict[str, str] | None = None,
+    server: ForkServer | None = None,
 ) -> list[ActRun]:
-    """Run the acts `(act id, scene class, number of beats)` of a generated module in check mode.
+    """Run the acts `(act id, scene class, number of beats)` of a generated module in check mode,
+    in processes forked from `server` if given (see ncfvid.forkserver), else in new ones.
 
     With `cache_dir` and `keys` (scene -> key), records found in the cache are reused and new ones
     stored there.
@@ -845,10 +849,7 @@ def run_acts(
         processes = []
         for n, group in enumerate(groups):
             log = (inspect_dir / f"worker-{n}.log").open("w", encoding="utf-8")
-            command = [
-                sys.executable,
-                "-c",
-                "from ncfvid.check import worker_main; worker_main()",
+            arguments = [
                 str(module_path.resolve()),
                 str(inspect_dir.resolve()),
                 quality,
@@ -856,7 +857,7 @@ def run_acts(
                 *group,
             ]
             env = _worker_env(work / "audio", inspect_dir, stills)
-            proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=inspect_dir)
+            proc = _start_worker(arguments, env, inspect_dir, log, server)
             _WORKERS.add(proc)
             processes.append((proc, log, group, n))
         for proc, log, group, n in processes:
@@ -891,6 +892,19 @@ def run_acts(
 
             shutil.rmtree(inspect_dir, ignore_errors=True)
     return [runs[scene] for _, scene, _ in acts]
+
+
+def _start_worker(
+    arguments: list[str], env: dict[str, str], cwd: Path, log: IO[str], server: ForkServer | None
+) -> subprocess.Popen[bytes] | ForkedProcess:
+    """`worker_main(arguments)` writing to `log`, forked from the server or in a new process."""
+    if server is not None:
+        try:
+            return server.spawn("ncfvid.check:worker_main", ["ncfvid-check", *arguments], env, cwd, Path(log.name))
+        except ForkServerError:
+            pass
+    command = [sys.executable, "-c", "from ncfvid.check import worker_main; worker_main()", *arguments]
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
 
 
 def _last_line(text: str) -> str:
@@ -935,8 +949,10 @@ def check(
     jobs: int | None = None,
     use_cache: bool = True,
     warn: Callable[[Diagnostic], None] | None = None,
+    server: ForkServer | None = None,
 ) -> CheckResult:
-    """Check a storyboard's layout, beat by beat. Raises UserError when the storyboard is invalid.
+    """Check a storyboard's layout, beat by beat (the runs forked from `server` if given). Raises
+    UserError when the storyboard is invalid.
 
     The result's diagnostics hold the storyboard's validation warnings and the layout findings.
     """
@@ -962,6 +978,7 @@ def check(
         jobs=jobs,
         cache_dir=work / "acts" if use_cache else None,
         keys=keys,
+        server=server,
     )
     diagnostics = list(loaded.warnings)
     for (index, act), run in zip(chosen, runs, strict=True):
@@ -969,6 +986,18 @@ def check(
     from ncfvid.diagnostics import finalize
 
     return CheckResult(finalize(diagnostics), runs, prepared, time.perf_counter() - started)
+
+
+def recorded_diagnostics(
+    prepared: Prepared, chosen: Sequence[tuple[int, Any]], records: dict[str, list[dict[str, Any]]], quality: str
+) -> list[Diagnostic]:
+    """The check's findings from layout records taken while rendering (`render` records each beat's
+    layout as it draws it): act id -> the records of all its beats, in order."""
+    out: list[Diagnostic] = []
+    for index, act in chosen:
+        if act.id in records:
+            out.extend(_diagnostics(prepared, index, act, ActRun(act.id, "", records[act.id]), quality))
+    return out
 
 
 def _diagnostics(prepared: Prepared, index: int, act: Any, run: ActRun, quality: str) -> list[Diagnostic]:

@@ -213,8 +213,8 @@ class _LayoutCheck(threading.Thread):
             self.failed.set()
             self.on_errors()
 
-    def outcome(self, quiet: bool) -> None:
-        """Wait for the check; raise what it found wrong, or say that it found nothing."""
+    def outcome(self) -> int:
+        """Wait for the check; raise what it found wrong, else return how many beats it checked."""
         self.join()
         if self.error is not None:
             raise self.error
@@ -222,8 +222,18 @@ class _LayoutCheck(threading.Thread):
         if errors:
             _echo_err("The layout check found problems (render anyway with --no-check):")
             raise UserError(errors)
-        if not quiet:
-            click.echo(f"Checked {self.result.beats} beats: no layout problems ({self.result.seconds:.1f} s)")
+        return int(self.result.beats)
+
+
+def _recorded(render_plan: Any, act_id: str) -> bool:
+    """Whether the act's beats that will not render (cached) have their layout records."""
+    return all(clip.layout() is not None for clip in render_plan.act_clips(act_id) if clip.cached)
+
+
+def _layouts(render_plan: Any, act_id: str) -> list[dict[str, Any]] | None:
+    """The layout records of an act's beats, taken as they were rendered; None if one has none."""
+    layouts = [clip.layout() for clip in render_plan.act_clips(act_id)]
+    return None if any(layout is None for layout in layouts) else layouts
 
 
 @cli.command()
@@ -404,34 +414,63 @@ def render(
 
     from ncfvid.check import stop_workers
     from ncfvid.progress import RenderProgress
-    from ncfvid.render import stop_renders
+    from ncfvid.render import start_fork_server, stop_renders
 
     abort = threading.Event()  # set when the layout check finds errors: stop rendering
+    # The check reads the layout each render job records as it draws a beat; an act with cached beats
+    # that have no record (older caches, or burnt-in captions, which would be in the record) is checked
+    # by `ncfvid check`'s own run beside the renders.
+    separate = [] if no_check else [a.id for _, a in chosen if burn_captions or not _recorded(render_plan, a.id)]
+    # The check's and the renders' Manim runs fork from one process that imported Manim once.
+    server = start_fork_server(settings, folder) if render_plan.jobs else None
     checker = None
-    if not no_check:
-        checker = _LayoutCheck(
-            lambda: (abort.set(), stop_renders()),
-            storyboard=storyboard,
-            acts=acts,
-            quality=quality,
-            out=out,
-            template_dirs=template_dirs,
-            jobs=jobs,
-        )
-        checker.start()
-    progress = RenderProgress([act_id for act_id, _, _ in act_specs], folder / "logs", quiet=quiet)
-    progress.header(f"Rendering {len(act_specs)} act(s) of {prepared.loaded.yaml.filename} at -q{settings.quality}")
     try:
-        with progress:
-            render_jobs(render_plan, module_path, settings, folder, progress.report, abort)
-    except BaseException as err:
-        if checker is not None:
-            if isinstance(err, UserError) and checker.failed.is_set():
-                checker.outcome(quiet)  # the check stopped the renders: its errors are the story
-            stop_workers()
-        raise
-    if checker is not None:
-        checker.outcome(quiet)
+        if separate:
+            checker = _LayoutCheck(
+                lambda: (abort.set(), stop_renders()),
+                storyboard=storyboard,
+                acts=tuple(separate),
+                quality=quality,
+                out=out,
+                template_dirs=template_dirs,
+                jobs=jobs,
+                server=server,
+            )
+            checker.start()
+        progress = RenderProgress([act_id for act_id, _, _ in act_specs], folder / "logs", quiet=quiet)
+        progress.header(f"Rendering {len(act_specs)} act(s) of {prepared.loaded.yaml.filename} at -q{settings.quality}")
+        try:
+            with progress:
+                render_jobs(render_plan, module_path, settings, folder, progress.report, abort, server)
+        except BaseException as err:
+            if checker is not None:
+                if isinstance(err, UserError) and checker.failed.is_set():
+                    checker.outcome()  # the check stopped the renders: its errors are the story
+                stop_workers()
+            raise
+        checked = checker.outcome() if checker is not None else 0
+    finally:
+        if server is not None:
+            server.close()
+    if not no_check:
+        from ncfvid.check import recorded_diagnostics
+
+        records = {a.id: _layouts(render_plan, a.id) for _, a in chosen if a.id not in separate}
+        found = recorded_diagnostics(prepared, chosen, {k: v for k, v in records.items() if v}, settings.quality)
+        unrecorded = tuple(act_id for act_id, beats in records.items() if beats is None)
+        if unrecorded:  # a job that left no record (it should not happen): check those acts the slow way
+            from ncfvid.check import check as run_check
+
+            found += run_check(
+                storyboard, unrecorded, quality=quality, out=out, template_dirs=template_dirs, jobs=jobs
+            ).diagnostics
+        errors = [d for d in found if d.severity == "error"]
+        if errors:
+            _echo_err("The layout check found problems (render anyway with --no-check):")
+            raise UserError(errors)
+        checked += len(render_plan.clips) - sum(len(render_plan.act_clips(a)) for a in separate)
+        if not quiet:
+            click.echo(f"Checked {checked} beats: no layout problems")
     name = prepared.loaded.stem if not acts else f"{prepared.loaded.stem}-" + "-".join(a.id for _, a in chosen)
     video = folder / f"{name}.mp4"
     # The video is already the join of exactly these clips: nothing to do (a no-change re-render).

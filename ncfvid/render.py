@@ -30,16 +30,18 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import ncfvid
 from ncfvid import renderenv
 from ncfvid.children import Children
 from ncfvid.diagnostics import UserError
+from ncfvid.forkserver import MANIM, ForkedProcess, ForkServer, ForkServerError
 
 _RUNNING = Children()  # Manim processes of render jobs in progress
 LIBRARY_PARTS = ("scenelib", "speech", "video", "storydata.py")
 CLIP_FILES = ("clip.mp4", "cues.json", "sound.wav")  # a cached beat: picture, captions, sound
+LAYOUT_FILE = "layout.json"  # and, beside them, its layout record for the check (see BeatClip.layout)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,22 @@ class BeatClip:
     @property
     def cached(self) -> bool:
         return all((self.folder / name).is_file() for name in CLIP_FILES)
+
+    def layout(self) -> dict[str, Any] | None:
+        """What was on screen at the end of the beat (`ncfvid.check.BeatInspector`'s record, taken
+        while the beat was drawn), if the clip has a record of the current format."""
+        try:
+            record = json.loads((self.folder / LAYOUT_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return record if isinstance(record, dict) and record.get("format") == layout_format() else None
+
+
+def layout_format() -> str:
+    """The format of layout records: the check's source (which records and reads them)."""
+    from ncfvid.check import check_source_hash
+
+    return check_source_hash()[:16]
 
 
 @dataclass(frozen=True)
@@ -270,8 +288,16 @@ def manim_environment(
     return env
 
 
-def render_job(job: ActJob, module_path: Path, settings: RenderSettings, out: Path, log_dir: Path) -> float:
-    """Draw the job's beats with Manim into the cache; returns seconds taken. Raises UserError on failure."""
+def render_job(
+    job: ActJob,
+    module_path: Path,
+    settings: RenderSettings,
+    out: Path,
+    log_dir: Path,
+    server: ForkServer | None = None,
+) -> float:
+    """Draw the job's beats with Manim into the cache, forked from `server` if there is one (else in
+    a new process); returns seconds taken. Raises UserError on failure."""
     started = time.perf_counter()
     cache = job.clips[0].folder.parent
     cache.mkdir(parents=True, exist_ok=True)
@@ -280,11 +306,7 @@ def render_job(job: ActJob, module_path: Path, settings: RenderSettings, out: Pa
     work.mkdir(parents=True)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / job.log_name
-    audio = job.act_id if job.first == 0 else f"{job.act_id}.from-{job.first}"
-    command = [
-        sys.executable,
-        "-m",
-        "manim",
+    arguments = [
         "render",
         f"-q{settings.quality}",
         "--encoder-option",
@@ -298,18 +320,17 @@ def render_job(job: ActJob, module_path: Path, settings: RenderSettings, out: Pa
         str(module_path.resolve()),
         job.scene,
     ]
+    # One audio folder per act (and span start): two jobs may draw parts of one act at once.
+    audio = out / "cache" / "audio" / (job.act_id if job.first == 0 else f"{job.act_id}.from-{job.first}")
+    env = manim_environment(settings, audio, (job.first, job.stop), work)
+    env[renderenv.GLYPHS] = str((out / "cache" / "glyphs").resolve())
+    inspect = work / "inspect"
+    if not settings.burn_captions:  # record each beat's layout for the check (burnt captions would be in it)
+        env[renderenv.INSPECT] = str(inspect.resolve())
     what = f"act '{job.act_id}'" + ("" if job.whole else f" (beats {job.first + 1}-{job.stop} of {job.act_beats})")
     try:
         with log_path.open("w", encoding="utf-8") as log:
-            manim = subprocess.Popen(
-                command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # One audio folder per act (and span start): manim-voiceover's cache index is not safe
-                # for concurrent writers, and two jobs may draw parts of one act at once.
-                env=manim_environment(settings, out / "cache" / "audio" / audio, (job.first, job.stop), work),
-                cwd=work,
-            )
+            manim = _start_manim(arguments, env, work, log, server)
             with _RUNNING.running(manim):
                 try:
                     manim.wait()
@@ -320,12 +341,16 @@ def render_job(job: ActJob, module_path: Path, settings: RenderSettings, out: Pa
         if parts is None:
             reason = _last_error_line(log_path)
             raise UserError.single(str(module_path), f"{what} failed to render ({reason}); Manim's log: {log_path}")
+        layouts = _layout_records(inspect, job.scene)
         for clip, (video, record) in zip(job.clips, parts, strict=True):
             final = work / f"final-{clip.index}"
             final.mkdir()
             shutil.move(str(video), final / "clip.mp4")
             shutil.move(str(work / record["sound"]), final / "sound.wav")
             (final / "cues.json").write_text(json.dumps(record["cues"], indent=1), encoding="utf-8")
+            if clip.index in layouts:
+                layout = {**layouts[clip.index], "format": layout_format()}
+                (final / LAYOUT_FILE).write_text(json.dumps(layout), encoding="utf-8")
             try:
                 final.rename(clip.folder)  # atomic: a clip folder is complete or absent
             except OSError:
@@ -334,6 +359,29 @@ def render_job(job: ActJob, module_path: Path, settings: RenderSettings, out: Pa
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return time.perf_counter() - started
+
+
+def _layout_records(inspect: Path, scene: str) -> dict[int, dict[str, Any]]:
+    """Beat index -> the layout the job recorded at the end of that beat (none without INSPECT)."""
+    path = inspect / f"{scene}.beats.json"
+    if not path.is_file():
+        return {}
+    return {record["index"]: record for record in json.loads(path.read_text(encoding="utf-8"))}
+
+
+def _start_manim(
+    arguments: list[str], env: dict[str, str], cwd: Path, log: IO[str], server: ForkServer | None
+) -> subprocess.Popen[bytes] | ForkedProcess:
+    """`manim <arguments>` writing to `log`: forked from the server, or a new process without one (or
+    when the server is gone)."""
+    if server is not None:
+        try:
+            return server.spawn(MANIM, ["manim", *arguments], env, cwd, Path(log.name))
+        except ForkServerError:
+            pass
+    return subprocess.Popen(
+        [sys.executable, "-m", "manim", *arguments], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd
+    )
 
 
 def _drawn_beats(work: Path, job: ActJob) -> list[tuple[Path, dict[str, Any]]] | None:
@@ -376,10 +424,12 @@ def render_jobs(
     out: Path,
     report: Callable[..., None],
     abort: threading.Event | None = None,
+    server: ForkServer | None = None,
 ) -> None:
     """Run the plan's jobs, up to `settings.jobs` at a time; report each act once it is cached,
     rendering (its first job started), done or failed (its last job ended). Once `abort` is set no
-    further job starts (whoever sets it stops the running ones, see `stop_renders`)."""
+    further job starts (whoever sets it stops the running ones, see `stop_renders`). The Manim runs
+    are forked from `server` if given, else from a fork server of their own when there are several."""
     stopping = abort if abort is not None else threading.Event()
     acts = list(dict.fromkeys(clip.act_id for clip in render_plan.clips))
     pending = {act: sum(1 for job in render_plan.jobs if job.act_id == act) for act in acts}
@@ -400,7 +450,7 @@ def render_jobs(
         if first:
             report(job.act_id, "rendering", None, log=log_dir / job.log_name)
         try:
-            render_job(job, module_path, settings, out, log_dir)
+            render_job(job, module_path, settings, out, log_dir, server)
         except UserError:
             with lock:
                 pending[job.act_id] -= 1
@@ -416,6 +466,27 @@ def render_jobs(
 
     _remove_abandoned_work(render_plan)
     todo = render_plan.jobs
+    # More than one job: fork them from one process that imported Manim once (see ncfvid.forkserver).
+    own = start_fork_server(settings, out) if server is None and len(todo) > 1 else None
+    server = server or own
+    try:
+        _run_all(todo, run, settings, stopping)
+    finally:
+        if own is not None:
+            own.close()
+
+
+def start_fork_server(settings: RenderSettings, out: Path) -> ForkServer | None:
+    """A fork server for the Manim runs of a render, or None where this system cannot fork."""
+    if not hasattr(os, "fork"):
+        return None
+    (out / "cache").mkdir(parents=True, exist_ok=True)
+    return ForkServer(manim_environment(settings, out / "cache" / "audio"), cwd=out / "cache")
+
+
+def _run_all(
+    todo: Sequence[ActJob], run: Callable[[ActJob], None], settings: RenderSettings, stopping: threading.Event
+) -> None:
     with _sigterm_interrupts():
         if settings.jobs <= 1 or len(todo) <= 1:
             for job in todo:

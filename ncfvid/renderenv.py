@@ -11,5 +11,6 @@ PARTS_DIR = "NCFVID_PARTS_DIR"  # with BEATS: where <SceneName>.beats.json and e
 BURN_CAPTIONS = "NCFVID_BURN_CAPTIONS"  # "1": draw captions into the picture
 FAST_HOLDS = "NCFVID_FAST_HOLDS"  # "0": let Manim encode every frame of a hold
 FAST_COPY = "NCFVID_FAST_COPY"  # "0": Manim's own deep copy of mobjects (see scenelib.fastcopy)
+GLYPHS = "NCFVID_GLYPHS"  # folder: parsed SVGs (every Text) shared between runs (see scenelib.glyphcache)
 INSPECT = "NCFVID_INSPECT"  # folder: record what is on screen after every beat (ncfvid check)
 STILLS = "NCFVID_STILLS"  # "1": with INSPECT, also save each beat's last frame as PNG (ncfvid preview)

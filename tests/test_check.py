@@ -366,6 +366,34 @@ def test_render_stops_on_layout_errors(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.mp4"))
 
 
+@pytest.mark.render
+def test_render_finds_what_check_finds(tmp_path: Path) -> None:
+    # `render` checks the layout each job records as it draws; `check` runs the acts on its own.
+    board = "tests/layout/overlap.yaml"
+    checked = run("check", board, "-o", tmp_path / "check")
+    rendered = run("render", board, "--draft", "-o", tmp_path / "render")
+    assert checked.returncode == rendered.returncode == 1
+    problems = [line for line in checked.stderr.splitlines() if line.startswith(f"{board}:")]
+    assert problems
+    assert [line for line in rendered.stderr.splitlines() if line.startswith(f"{board}:")] == problems
+    assert not (tmp_path / "render" / "cache" / "check").exists()  # no separate check ran
+    assert not list((tmp_path / "render").glob("*.mp4"))
+
+
+@pytest.mark.render
+def test_cached_beats_without_layout_records_are_checked_apart(tmp_path: Path) -> None:
+    first = run("render", "tests/data/tiny.yaml", "--draft", "-o", tmp_path)
+    assert first.returncode == 0, first.stderr
+    beats = sorted((tmp_path / "cache" / "beats").glob("*/*/layout.json"))
+    assert beats
+    for record in beats:  # as a cache from before layout records were kept
+        record.unlink()
+    again = run("render", "tests/data/tiny.yaml", "--draft", "-o", tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert f"Checked {len(beats)} beats: no layout problems" in again.stdout
+    assert list((tmp_path / "cache" / "check" / "acts").glob("*.json"))  # by `ncfvid check`'s own run
+
+
 def test_unknown_act_is_a_user_error(tmp_path: Path) -> None:
     result = run("check", "tests/data/tiny.yaml", "--act", "nope", "-o", tmp_path)
     assert result.returncode == 1

@@ -72,6 +72,10 @@ class StoryScene(PiecesMixin, VoiceoverScene):
             from ncfvid.scenelib.fastcopy import install_fast_copy
 
             install_fast_copy()
+        if os.environ.get(renderenv.GLYPHS):
+            from ncfvid.scenelib.glyphcache import install_glyph_cache
+
+            install_glyph_cache(Path(os.environ[renderenv.GLYPHS]))
         # Beats drawn: all (plain Manim), or the span [first, stop) that `ncfvid render` asks for.
         span = os.environ.get(renderenv.BEATS)
         self.beat_span: tuple[int, int] | None = None
