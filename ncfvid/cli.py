@@ -355,6 +355,52 @@ def render(
       ncfvid render storyboards/ncf.yaml -q l
       ncfvid render storyboards/ncf.yaml --act architecture --draft
     """
+    from ncfvid.render import start_fork_server
+
+    # Manim runs fork from a server that imports Manim while the storyboard is prepared (see
+    # ncfvid.forkserver); a dry run renders nothing and needs none.
+    server = None if dry_run else start_fork_server()
+    try:
+        _render(
+            storyboard,
+            quality,
+            acts,
+            out,
+            draft,
+            voice,
+            engine,
+            burn_captions,
+            jobs,
+            force,
+            dry_run,
+            quiet,
+            no_check,
+            template_dirs,
+            server,
+        )
+    finally:
+        if server is not None:
+            server.close()
+
+
+def _render(
+    storyboard: Path,
+    quality: str | None,
+    acts: tuple[str, ...],
+    out: Path | None,
+    draft: bool,
+    voice: str | None,
+    engine: str | None,
+    burn_captions: bool,
+    jobs: int | None,
+    force: bool,
+    dry_run: bool,
+    quiet: bool,
+    no_check: bool,
+    template_dirs: tuple[Path, ...],
+    server: Any,
+) -> None:
+    """`render`, with the fork server its Manim runs fork from."""
     import os
     import shutil
 
@@ -414,15 +460,13 @@ def render(
 
     from ncfvid.check import stop_workers
     from ncfvid.progress import RenderProgress
-    from ncfvid.render import start_fork_server, stop_renders
+    from ncfvid.render import stop_renders
 
     abort = threading.Event()  # set when the layout check finds errors: stop rendering
     # The check reads the layout each render job records as it draws a beat; an act with cached beats
     # that have no record (older caches, or burnt-in captions, which would be in the record) is checked
     # by `ncfvid check`'s own run beside the renders.
     separate = [] if no_check else [a.id for _, a in chosen if burn_captions or not _recorded(render_plan, a.id)]
-    # The check's and the renders' Manim runs fork from one process that imported Manim once.
-    server = start_fork_server(settings, folder) if render_plan.jobs else None
     checker = None
     try:
         if separate:

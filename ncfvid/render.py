@@ -42,6 +42,7 @@ _RUNNING = Children()  # Manim processes of render jobs in progress
 LIBRARY_PARTS = ("scenelib", "speech", "video", "storydata.py")
 CLIP_FILES = ("clip.mp4", "cues.json", "sound.wav")  # a cached beat: picture, captions, sound
 LAYOUT_FILE = "layout.json"  # and, beside them, its layout record for the check (see BeatClip.layout)
+DRAWN_FILE = "drawn.json"  # and how long drawing it took (to weigh the beat when planning jobs)
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ def plan(
     lib = library_hash()
     clips: list[BeatClip] = []
     jobs: list[ActJob] = []
-    weight: dict[BeatClip, float] = {}  # a beat's work, guessed from the length of its code
+    weight: dict[BeatClip, float] = {}  # a beat's work
     for act_id, scene, beat_ids in acts:
         shares = split_beats(sources[scene], len(beat_ids))
         codes = [code_only(share) for share in shares]  # shares start at line starts: same as on the whole
@@ -220,12 +221,14 @@ def plan(
             key = beat_key(head, "".join(codes[: index + 1]), settings, played, lib)
             clip = BeatClip(act_id, index, key, cache_root / act_id / f"{index:02d}-{key}")
             clips.append(clip)
-            weight[clip] = float(len(shares[index]))
+            weight[clip] = float(len(shares[index]))  # refined by _weigh_by_last_draw
             if not clip.cached:
                 run.append(clip)
             if run and (clip.cached or index == len(beat_ids) - 1):
                 jobs.append(ActJob(act_id, scene, tuple(run), len(beat_ids), sum(weight[c] for c in run)))
                 run = []
+    if jobs:
+        _weigh_by_last_draw(weight, {job.act_id for job in jobs})
     jobs = _split_for_cores(jobs, settings.jobs, weight, SKIP_COST.get(settings.quality, 0.3))
     named = []
     for job in jobs:  # one log per job; an act drawn by one job keeps the plain <act>.log
@@ -236,10 +239,40 @@ def plan(
     return RenderPlan(clips, named)
 
 
-# What running a beat with animations skipped costs, against drawing it (mobjects are still built
-# and copied; no frame is drawn): measured on the NCF architecture act, 0.47 at -q l and 0.10 at
+def _weigh_by_last_draw(weight: dict[BeatClip, float], acts: set[str]) -> None:
+    """Weigh the beats of `acts` by how long drawing them took last time (any cached version of the
+    same beat, the newest; an edit seldom changes that much), in place of the length of their code.
+    A beat never drawn keeps its code length, scaled to seconds by the act's measured beats."""
+    for act_id in acts:
+        beats = {clip: w for clip, w in weight.items() if clip.act_id == act_id}
+        measured: dict[BeatClip, float] = {}
+        for clip in beats:
+            versions = sorted(clip.folder.parent.glob(f"{clip.index:02d}-*/{DRAWN_FILE}"), key=_mtime)
+            for record in reversed(versions):
+                try:
+                    measured[clip] = float(json.loads(record.read_text(encoding="utf-8"))["seconds"])
+                    break
+                except (OSError, ValueError, KeyError, TypeError):
+                    continue
+        if not measured:
+            continue
+        per_char = sum(measured.values()) / max(1.0, sum(beats[clip] for clip in measured))
+        for clip, code_length in beats.items():
+            weight[clip] = measured.get(clip, code_length * per_char)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+# What running a beat with animations skipped costs, against drawing it (mobjects are still built,
+# copied and interpolated; no pixel is drawn, parsed texts come from the glyph cache): measured on
+# the NCF architecture act, all 8 beats skipped 1.1 s against 9 s drawn at -q l, and ~55 s drawn at
 # -q h (bench/results.md). Other qualities lie between.
-SKIP_COST = {"l": 0.47, "m": 0.25, "h": 0.10, "p": 0.08, "k": 0.05}
+SKIP_COST = {"l": 0.12, "m": 0.05, "h": 0.02, "p": 0.02, "k": 0.01}
 
 
 def _job_cost(clips: Sequence[BeatClip], weight: dict[BeatClip, float], skip: float) -> float:
@@ -282,7 +315,12 @@ def manim_environment(
         env[renderenv.PARTS_DIR] = str(parts.resolve())
     env[renderenv.BURN_CAPTIONS] = "1" if settings.burn_captions else "0"
     env[renderenv.FAST_HOLDS] = "1" if settings.fast_holds else "0"
-    # The scenes module imports ncfvid; make a source checkout importable without installing.
+    return _importable(env)
+
+
+def _importable(env: dict[str, str]) -> dict[str, str]:
+    """`env` with this ncfvid first on PYTHONPATH: the scenes module imports ncfvid, and a source
+    checkout must work without installing."""
     root = str(Path(ncfvid.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
@@ -315,6 +353,7 @@ def render_job(
         "--disable_caching",
         "--progress_bar",
         "none",
+        "--silent",  # no look-up of Manim's latest release on PyPI (a web request, up to 10 s) per job
         "--media_dir",
         str((work / "media").resolve()),
         str(module_path.resolve()),
@@ -348,6 +387,7 @@ def render_job(
             shutil.move(str(video), final / "clip.mp4")
             shutil.move(str(work / record["sound"]), final / "sound.wav")
             (final / "cues.json").write_text(json.dumps(record["cues"], indent=1), encoding="utf-8")
+            (final / DRAWN_FILE).write_text(json.dumps({"seconds": record["seconds"]}), encoding="utf-8")
             if clip.index in layouts:
                 layout = {**layouts[clip.index], "format": layout_format()}
                 (final / LAYOUT_FILE).write_text(json.dumps(layout), encoding="utf-8")
@@ -467,7 +507,7 @@ def render_jobs(
     _remove_abandoned_work(render_plan)
     todo = render_plan.jobs
     # More than one job: fork them from one process that imported Manim once (see ncfvid.forkserver).
-    own = start_fork_server(settings, out) if server is None and len(todo) > 1 else None
+    own = start_fork_server() if server is None and len(todo) > 1 else None
     server = server or own
     try:
         _run_all(todo, run, settings, stopping)
@@ -476,12 +516,11 @@ def render_jobs(
             own.close()
 
 
-def start_fork_server(settings: RenderSettings, out: Path) -> ForkServer | None:
+def start_fork_server() -> ForkServer | None:
     """A fork server for the Manim runs of a render, or None where this system cannot fork."""
     if not hasattr(os, "fork"):
         return None
-    (out / "cache").mkdir(parents=True, exist_ok=True)
-    return ForkServer(manim_environment(settings, out / "cache" / "audio"), cwd=out / "cache")
+    return ForkServer(_importable(dict(os.environ)))
 
 
 def _run_all(

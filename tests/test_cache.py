@@ -233,7 +233,8 @@ def test_interrupted_render_breaks_nothing(copy: Path, sig: signal.Signals, jobs
     # Every cached clip is complete and decodes; no work folder is left behind.
     assert not [p for p in (out / "cache" / "beats").glob("*/.tmp-*")]
     for folder in beat_folders(out):
-        assert {p.name for p in folder.iterdir()} == {"clip.mp4", "cues.json", "sound.wav", "layout.json"}, folder
+        files = {"clip.mp4", "cues.json", "sound.wav", "layout.json", "drawn.json"}
+        assert {p.name for p in folder.iterdir()} == files, folder
         assert len(frames(folder / "clip.mp4")) > 0
         json.loads((folder / "cues.json").read_text(encoding="utf-8"))
     # And the next render finishes the job from whatever was cached.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -86,6 +87,7 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         self.beat_origin = 0.0  # scene time of the current beat's first frame
         self.beat_parts: list[dict[str, Any]] = []  # each drawn beat: captions and sounds
         if self.beat_span is not None:
+            _draw_no_skipped_frames(self.renderer)
             self._begin_beat_part(0)  # whatever plays before the first beat belongs to it
         self.inspector = None  # `ncfvid check`: records the screen at the end of every beat
         if os.environ.get(renderenv.INSPECT):
@@ -157,7 +159,7 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         self.next_section(f"beat-{index}", skip_animations=not drawn)
         self.beat_origin = self.renderer.time
         if drawn:
-            self.beat_parts.append({"index": index, "cues": [], "sounds": []})
+            self.beat_parts.append({"index": index, "cues": [], "sounds": [], "started": time.perf_counter()})
 
     def _drawn_part(self) -> dict[str, Any] | None:
         """The current beat's record if this beat is drawn."""
@@ -234,10 +236,12 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         name = type(self).__name__
         Path(folder).mkdir(parents=True, exist_ok=True)
         listing = []
-        for part in self.beat_parts:
+        ends = [part["started"] for part in self.beat_parts[1:]] + [time.perf_counter()]
+        for part, end in zip(self.beat_parts, ends, strict=False):  # no part drawn: no end either
             sound = f"{name}.beat-{part['index']}.wav"
             write_wav(Path(folder) / sound, mix(part["sounds"]))
-            listing.append({"index": part["index"], "cues": part["cues"], "sound": sound})
+            seconds = round(end - part["started"], 3)  # what drawing it took: weighs it in later plans
+            listing.append({"index": part["index"], "cues": part["cues"], "sound": sound, "seconds": seconds})
         path = Path(folder) / f"{name}.beats.json"
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(listing, indent=1), encoding="utf-8")
@@ -365,6 +369,23 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         for part in mob.get_family():
             part.ncfvid_nudge = (shift, scale)  # lets `ncfvid check` point at the nudge
         return mob
+
+
+def _draw_no_skipped_frames(renderer: Any) -> None:
+    """Let the renderer leave the pixels alone while it skips animations (the earlier beats of a span).
+
+    Manim's Cairo renderer draws the static background and a last frame of every play even when it
+    skips the play, and throws both away. Every play starts its pixels from scratch (the static
+    image is reset, then the camera), so frames drawn later are the same without them; the mobjects
+    still play (begin, interpolate to the end, finish), so the stage is the same too.
+    """
+    draw = renderer.update_frame
+
+    def update_frame(scene: Any, *args: Any, **kwargs: Any) -> None:
+        if not renderer.skip_animations:
+            draw(scene, *args, **kwargs)
+
+    renderer.update_frame = update_frame
 
 
 def _make_speech_service(settings: dict[str, Any], recordings: dict[str, str]) -> Any:
