@@ -98,3 +98,22 @@ def test_jobs_draw_runs_of_missing_beats(ncf_text: str, tmp_path: Path) -> None:
     # With one core, one job.
     serial = make_plan(ncf_text.replace("Now we have two dense vectors.", "Two dense vectors."), tmp_path, jobs=1)
     assert [(job.act_id, job.first, job.stop) for job in serial.jobs] == [("architecture", 4, 8)]
+
+
+def test_the_split_follows_how_long_each_beat_took_to_draw(ncf_text: str, tmp_path: Path) -> None:
+    cold = make_plan(ncf_text, tmp_path, jobs=2)
+    fill_cache(cold)
+    architecture = [clip for clip in cold.clips if clip.act_id == "architecture"]
+    edit = ("So how does it work?", "So, how does it work?")  # beat 1 of 8: the whole act renders
+    assert ncf_text.count(edit[0]) == 1
+
+    def split(seconds: list[float]) -> list[tuple[int, int]]:
+        for clip, took in zip(architecture, seconds, strict=True):  # as the last render recorded them
+            (clip.folder / "drawn.json").write_text(f'{{"seconds": {took}}}', encoding="utf-8")
+        edited = make_plan(ncf_text.replace(*edit), tmp_path, jobs=2)
+        return sorted((job.first, job.stop) for job in edited.jobs)
+
+    # The first beat took as long as the other seven together: it is a job of its own.
+    assert split([7.0, 1, 1, 1, 1, 1, 1, 1]) == [(0, 1), (1, 8)]
+    # The last one did: the other seven are the first job.
+    assert split([1, 1, 1, 1, 1, 1, 1, 7.0]) == [(0, 7), (7, 8)]
