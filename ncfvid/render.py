@@ -43,6 +43,7 @@ LIBRARY_PARTS = ("scenelib", "speech", "video", "storydata.py")
 CLIP_FILES = ("clip.mp4", "cues.json", "sound.wav")  # a cached beat: picture, captions, sound
 LAYOUT_FILE = "layout.json"  # and, beside them, its layout record for the check (see BeatClip.layout)
 DRAWN_FILE = "drawn.json"  # and how long drawing it took (to weigh the beat when planning jobs)
+STATES_FOLDER = "states"  # per act: state key (a beat's own code + the stage it starts from) -> clip folder
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class BeatClip:
     index: int  # the beat's place in its act, from 0
     key: str
     folder: Path
+    own: str = ""  # the key of the beat's own code alone (with the stage it starts from: its state)
 
     @property
     def cached(self) -> bool:
@@ -219,7 +221,9 @@ def plan(
         for index in range(len(beat_ids)):
             played = [act_recordings[b] for b in beat_ids[: index + 1] if b in act_recordings]
             key = beat_key(head, "".join(codes[: index + 1]), settings, played, lib)
-            clip = BeatClip(act_id, index, key, cache_root / act_id / f"{index:02d}-{key}")
+            mine = [act_recordings[beat_ids[index]]] if beat_ids[index] in act_recordings else []
+            own = beat_key(head, codes[index], settings, mine, lib)
+            clip = BeatClip(act_id, index, key, cache_root / act_id / f"{index:02d}-{key}", own)
             clips.append(clip)
             weight[clip] = float(len(shares[index]))  # refined by _weigh_by_last_draw
             if not clip.cached:
@@ -362,6 +366,8 @@ def render_job(
     # One audio folder per act (and span start): two jobs may draw parts of one act at once.
     audio = out / "cache" / "audio" / (job.act_id if job.first == 0 else f"{job.act_id}.from-{job.first}")
     env = manim_environment(settings, audio, (job.first, job.stop), work)
+    states = cache / STATES_FOLDER
+    env[renderenv.STATES] = json.dumps({"dir": str(states.resolve()), "keys": {c.index: c.own for c in job.clips}})
     env[renderenv.GLYPHS] = str((out / "cache" / "glyphs").resolve())
     inspect = work / "inspect"
     if not settings.burn_captions:  # record each beat's layout for the check (burnt captions would be in it)
@@ -384,21 +390,36 @@ def render_job(
         for clip, (video, record) in zip(job.clips, parts, strict=True):
             final = work / f"final-{clip.index}"
             final.mkdir()
-            shutil.move(str(video), final / "clip.mp4")
-            shutil.move(str(work / record["sound"]), final / "sound.wav")
-            (final / "cues.json").write_text(json.dumps(record["cues"], indent=1), encoding="utf-8")
-            (final / DRAWN_FILE).write_text(json.dumps({"seconds": record["seconds"]}), encoding="utf-8")
-            if clip.index in layouts:
-                layout = {**layouts[clip.index], "format": layout_format()}
-                (final / LAYOUT_FILE).write_text(json.dumps(layout), encoding="utf-8")
+            if video is None:  # served: drawn before from the same state (see StoryScene._drawn_before)
+                for name in (*CLIP_FILES, LAYOUT_FILE, DRAWN_FILE):
+                    if (Path(record["served"]) / name).is_file():
+                        os.link(Path(record["served"]) / name, final / name)
+            else:
+                shutil.move(str(video), final / "clip.mp4")
+                shutil.move(str(work / record["sound"]), final / "sound.wav")
+                (final / "cues.json").write_text(json.dumps(record["cues"], indent=1), encoding="utf-8")
+                (final / DRAWN_FILE).write_text(json.dumps({"seconds": record["seconds"]}), encoding="utf-8")
+                if clip.index in layouts:
+                    layout = {**layouts[clip.index], "format": layout_format()}
+                    (final / LAYOUT_FILE).write_text(json.dumps(layout), encoding="utf-8")
             try:
                 final.rename(clip.folder)  # atomic: a clip folder is complete or absent
             except OSError:
                 if not clip.cached:  # someone else finished the same clip first: theirs is as good
                     raise
+            if video is not None and record.get("state"):
+                _index_state(states, record["state"], clip.folder.name)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return time.perf_counter() - started
+
+
+def _index_state(states: Path, state: str, folder: str) -> None:
+    """Record that the clip in `folder` was drawn from state `state` (atomically)."""
+    states.mkdir(parents=True, exist_ok=True)
+    tmp = states / f".{state}.{os.getpid()}.tmp"
+    tmp.write_text(folder, encoding="utf-8")
+    os.replace(tmp, states / state)
 
 
 def _layout_records(inspect: Path, scene: str) -> dict[int, dict[str, Any]]:
@@ -424,8 +445,9 @@ def _start_manim(
     )
 
 
-def _drawn_beats(work: Path, job: ActJob) -> list[tuple[Path, dict[str, Any]]] | None:
-    """(section video, beat record) for each beat of the job, or None if any is missing."""
+def _drawn_beats(work: Path, job: ActJob) -> list[tuple[Path | None, dict[str, Any]]] | None:
+    """(section video, beat record) for each beat of the job (no video for a beat served from the
+    cache), or None if any is missing."""
     listing = work / f"{job.scene}.beats.json"
     indexes = list((work / "media").rglob(f"sections/{job.scene}.json"))
     if not listing.is_file() or len(indexes) != 1:
@@ -435,9 +457,15 @@ def _drawn_beats(work: Path, job: ActJob) -> list[tuple[Path, dict[str, Any]]] |
         section["name"]: indexes[0].parent / section["video"]
         for section in json.loads(indexes[0].read_text(encoding="utf-8"))
     }
-    parts = []
+    parts: list[tuple[Path | None, dict[str, Any]]] = []
     for clip in job.clips:
         video, record = videos.get(f"beat-{clip.index}"), records.get(clip.index)
+        if record is not None and record.get("served"):
+            served = Path(record["served"])
+            if not all((served / name).is_file() for name in CLIP_FILES):
+                return None
+            parts.append((None, record))
+            continue
         if video is None or record is None or not video.is_file() or not (work / record["sound"]).is_file():
             return None
         parts.append((video, record))

@@ -7,6 +7,7 @@ nothing, so the renderer need not load Manim to know the names.
 VOICE = "NCFVID_VOICE"  # JSON object overriding the storyboard's voice settings
 AUDIO_CACHE = "NCFVID_AUDIO_CACHE"  # folder for synthesised audio (content-hashed)
 BEATS = "NCFVID_BEATS"  # "first:stop": draw only these beats (0-based), each as a Manim section
+STATES = "NCFVID_STATES"  # with BEATS: JSON {"dir": folder, "keys": {beat: key}}: serve beats drawn before
 PARTS_DIR = "NCFVID_PARTS_DIR"  # with BEATS: where <SceneName>.beats.json and each beat's WAV go
 BURN_CAPTIONS = "NCFVID_BURN_CAPTIONS"  # "1": draw captions into the picture
 FAST_HOLDS = "NCFVID_FAST_HOLDS"  # "0": let Manim encode every frame of a hold

@@ -1,6 +1,7 @@
-"""The beat cache through the CLI: served when unchanged, only the edited beat (and the later beats of
-its act) re-rendered, with the same frames as a full render; parallel equal to serial, interrupts
-leave nothing broken, --dry-run and --force (slow: `-m render`)."""
+"""The beat cache through the CLI: served when unchanged; only the edited beat and the later beats
+of its act re-rendered (or served, when drawn before from the same stage), with the same frames as a
+full render; parallel equal to serial, interrupts leave nothing broken, --dry-run and --force (slow:
+`-m render`)."""
 
 from __future__ import annotations
 
@@ -54,8 +55,8 @@ def act_states(output: str) -> dict[str, str]:
 
 
 def beat_folders(out: Path) -> list[Path]:
-    """Every complete beat clip folder in the cache (work folders start with a dot)."""
-    return sorted(p for p in (out / "cache" / "beats").glob("*/*") if not p.name.startswith("."))
+    """Every complete beat clip folder in the cache (`NN-<key>`; work folders start with a dot)."""
+    return sorted(p for p in (out / "cache" / "beats").glob("*/*") if re.match(r"\d\d-", p.name))
 
 
 def clip_dirs(out: Path) -> dict[tuple[str, int], Path]:
@@ -127,6 +128,14 @@ def test_an_edited_beat_renders_again_with_its_acts_later_beats_only(copy: Path,
     assert act_states(result.stdout) == {"intro": "cached", "answer": "done"}
     new = set(beat_folders(out)) - set(before.values())
     assert sorted((p.parent.name, p.name[:2]) for p in new) == [("answer", "00"), ("answer", "01")]
+    # The edit only made the first beat longer: the second starts from the same stage, with the same
+    # code, so its clip is the one drawn before (served from the cache, not drawn again).
+    second = next(p for p in new if p.name.startswith("01"))
+    for name in ("clip.mp4", "sound.wav", "cues.json"):
+        assert os.path.samefile(second / name, before[("answer", 1)] / name)
+    assert not os.path.samefile(
+        next(p for p in new if p.name.startswith("00")) / "clip.mp4", before[("answer", 0)] / "clip.mp4"
+    )
     assert set(before.values()) <= set(beat_folders(out))  # an undo is free
     for where in [("intro", 0), ("intro", 1)]:
         assert (before[where] / "clip.mp4").read_bytes() == kept[where]

@@ -14,6 +14,7 @@ A manim-voiceover `VoiceoverScene` that also
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -86,6 +87,10 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         self.beat_index = -1  # the beat being played (-1: before the first)
         self.beat_origin = 0.0  # scene time of the current beat's first frame
         self.beat_parts: list[dict[str, Any]] = []  # each drawn beat: captions and sounds
+        # Beats drawn before from the same stage with the same code are served, not drawn (see render).
+        states = json.loads(os.environ.get(renderenv.STATES) or "{}")
+        self.state_dir = Path(states["dir"]) if states else None
+        self.state_keys: dict[str, str] = states.get("keys", {})
         if self.beat_span is not None:
             _draw_no_skipped_frames(self.renderer)
             self._begin_beat_part(0)  # whatever plays before the first beat belongs to it
@@ -156,10 +161,32 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         assert self.beat_span is not None
         first, stop = self.beat_span
         drawn = first <= index < stop
-        self.next_section(f"beat-{index}", skip_animations=not drawn)
+        state, served = self._drawn_before(index) if drawn else (None, None)
+        self.next_section(f"beat-{index}", skip_animations=not drawn or served is not None)
         self.beat_origin = self.renderer.time
         if drawn:
-            self.beat_parts.append({"index": index, "cues": [], "sounds": [], "started": time.perf_counter()})
+            part = {"index": index, "cues": [], "sounds": [], "started": time.perf_counter(), "state": state}
+            self.beat_parts.append({**part, "served": served} if served else part)
+
+    def _drawn_before(self, index: int) -> tuple[str | None, str | None]:
+        """(this beat's state key, the cached clip folder drawn from the same state, if any).
+
+        The state key is the beat's own code (its key from the renderer) and the stage it starts
+        from (`stage_fingerprint`); a clip drawn from the same state key has the same frames, sound
+        and captions, whatever came before (an edited narration line before it changes how long
+        that beat lasts, not what it leaves on the stage)."""
+        own = self.state_keys.get(str(index))
+        if own is None or self.state_dir is None:
+            return None, None
+        from ncfvid.scenelib.fingerprint import stage_fingerprint
+
+        state = hashlib.sha256(f"{own}:{stage_fingerprint(self)}".encode()).hexdigest()[:24]
+        try:
+            folder = (self.state_dir / state).read_text(encoding="utf-8").strip()
+        except OSError:
+            return state, None
+        clip = self.state_dir.parent / folder
+        return state, (str(clip) if (clip / "clip.mp4").is_file() else None)
 
     def _drawn_part(self) -> dict[str, Any] | None:
         """The current beat's record if this beat is drawn."""
@@ -241,7 +268,8 @@ class StoryScene(PiecesMixin, VoiceoverScene):
             sound = f"{name}.beat-{part['index']}.wav"
             write_wav(Path(folder) / sound, mix(part["sounds"]))
             seconds = round(end - part["started"], 3)  # what drawing it took: weighs it in later plans
-            listing.append({"index": part["index"], "cues": part["cues"], "sound": sound, "seconds": seconds})
+            record = {"index": part["index"], "cues": part["cues"], "sound": sound, "seconds": seconds}
+            listing.append({**record, "state": part["state"], "served": part.get("served")})
         path = Path(folder) / f"{name}.beats.json"
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(listing, indent=1), encoding="utf-8")

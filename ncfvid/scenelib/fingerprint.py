@@ -1,0 +1,87 @@
+"""A fingerprint of everything on a scene's stage that later beats can draw or depend on.
+
+A beat's frames depend on its own code and on the stage the earlier beats left: the mobjects (on
+screen, and kept by name for later beats), their outlines, paint, order and updaters, the camera's
+frame and background, and the random generators (when seeded). Editing a narration line usually changes only how
+long its beat lasts, not that stage; when the fingerprint at a beat's start and the beat's own code
+are those of a beat drawn before, its clip is that beat's clip (`ncfvid render` serves it from the
+cache instead of drawing it). Anything not covered here would make two different stages look alike,
+so the fingerprint errs on the side of difference: every plain value a mobject holds is in it, and
+which mobjects are the same object (a stage name and a mobject on screen, a group and its parts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from typing import Any
+
+import numpy as np
+from manim import ManimColor, Mobject
+
+_PLAIN = (int, float, bool, str, type(None))
+_VOLATILE = frozenset({"original_id"})  # Manim's copies record the id() of their original
+
+
+def stage_fingerprint(scene: Any, trace: list[str] | None = None) -> str:
+    """A hex digest of the scene's stage (see the module docstring); `trace` collects what went in."""
+    digest = hashlib.sha256()
+    numbers: dict[int, int] = {}  # id(mobject) -> its number, in the order first met
+
+    def put(*values: Any) -> None:
+        if trace is not None:
+            shown = [hashlib.sha256(v.tobytes()).hexdigest()[:16] if isinstance(v, np.ndarray) else v for v in values]
+            trace.append(repr(shown))
+        for value in values:
+            if isinstance(value, np.ndarray):
+                digest.update(f"{value.dtype}{value.shape}".encode())
+                digest.update(np.ascontiguousarray(value).tobytes())
+            else:
+                digest.update(repr(value).encode())
+            digest.update(b"\x00")
+
+    def visit(mob: Mobject) -> int:
+        if id(mob) in numbers:
+            return numbers[id(mob)]
+        number = numbers[id(mob)] = len(numbers)
+        put("mob", number, type(mob).__qualname__)
+        for name, value in sorted(vars(mob).items()):
+            if name in _VOLATILE or name == "submobjects" or (name == "sheen_direction" and not _shaded(mob)):
+                continue
+            if isinstance(value, np.ndarray) or _plain(value):
+                put(name, value)
+            elif isinstance(value, ManimColor):
+                put(name, value.to_hex(with_alpha=True))
+            elif isinstance(value, Mobject):  # e.g. a target set by generate_target()
+                put(name, visit(value))
+            elif isinstance(value, list | tuple) and value and all(isinstance(v, Mobject) for v in value):
+                put(name, [visit(v) for v in value])
+            elif name == "updaters":
+                put(name, [getattr(u, "__qualname__", type(u).__qualname__) for u in value])
+        put("parts", [visit(part) for part in mob.submobjects])
+        return number
+
+    put("screen", [visit(mob) for mob in scene.mobjects], [visit(mob) for mob in scene.foreground_mobjects])
+    stage = getattr(scene, "stage", {})
+    put("stage", [(name, visit(stage[name])) for name in sorted(stage)])
+    camera = scene.camera
+    put("camera", str(camera.background_color), camera.frame_width, camera.frame_height)
+    put(np.asarray(camera.frame_center, dtype=float))
+    if getattr(scene, "random_seed", None) is not None:  # unseeded (Manim's default), it differs every run
+        put("random", random.getstate(), np.random.get_state()[1], np.random.get_state()[2])
+    return digest.hexdigest()[:32]
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, _PLAIN):
+        return True
+    return isinstance(value, tuple | list) and all(_plain(v) for v in value)
+
+
+def _shaded(mob: Mobject) -> bool:
+    """Whether the camera reads the mobject's sheen direction: for sheen, or a gradient of colours.
+    (Unread, it is left out: Manim's glyphs carry one that depends on how their text was made.)"""
+    if getattr(mob, "sheen_factor", 0) != 0:
+        return True
+    colours = [getattr(mob, name, None) for name in ("fill_rgbas", "stroke_rgbas", "background_stroke_rgbas")]
+    return any(isinstance(c, np.ndarray) and c.ndim == 2 and len(c) > 1 for c in colours)
