@@ -292,9 +292,9 @@ def main() -> None:
 
 
 def check_note(output: str) -> str:
-    """The layout check `ncfvid render` runs beside the renders, if its output says how long it took."""
-    match = re.search(r"Checked (\d+) beats.*\(([\d.]+) s\)", output)
-    return f" Layout check (beside the renders): {match.group(1)} beats in {match.group(2)} s." if match else ""
+    """What `ncfvid render`'s layout check says it checked."""
+    match = re.search(r"Checked (\d+) beats: no layout problems", output)
+    return f" Layout check: {match.group(1)} beats, from the layouts the render jobs recorded." if match else ""
 
 
 if __name__ == "__main__":

@@ -393,7 +393,7 @@ def render_job(
             if video is None:  # served: drawn before from the same state (see StoryScene._drawn_before)
                 for name in (*CLIP_FILES, LAYOUT_FILE, DRAWN_FILE):
                     if (Path(record["served"]) / name).is_file():
-                        os.link(Path(record["served"]) / name, final / name)
+                        _link_or_copy(Path(record["served"]) / name, final / name)
             else:
                 shutil.move(str(video), final / "clip.mp4")
                 shutil.move(str(work / record["sound"]), final / "sound.wav")
@@ -412,6 +412,13 @@ def render_job(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return time.perf_counter() - started
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)  # the same clip under the new key, without a second copy
+    except OSError:  # a file system without hard links
+        shutil.copy2(source, target)
 
 
 def _index_state(states: Path, state: str, folder: str) -> None:

@@ -186,7 +186,8 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         except OSError:
             return state, None
         clip = self.state_dir.parent / folder
-        return state, (str(clip) if (clip / "clip.mp4").is_file() else None)
+        complete = all((clip / name).is_file() for name in ("clip.mp4", "cues.json", "sound.wav"))
+        return state, (str(clip) if complete else None)
 
     def _drawn_part(self) -> dict[str, Any] | None:
         """The current beat's record if this beat is drawn."""
