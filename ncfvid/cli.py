@@ -225,6 +225,32 @@ class _LayoutCheck(threading.Thread):
         return int(self.result.beats)
 
 
+def _check_recorded(
+    prepared: Any,
+    acts: list[tuple[int, Any]],
+    render_plan: Any,
+    quality: str,
+    storyboard: Path,
+    out: Path | None,
+    template_dirs: tuple[Path, ...],
+) -> int:
+    """The layout check on the records the render jobs took of `acts`' beats; raises its errors,
+    else returns how many beats it checked."""
+    from ncfvid.check import check as run_check
+    from ncfvid.check import recorded_diagnostics
+
+    records = {act.id: _layouts(render_plan, act.id) for _, act in acts}
+    found = recorded_diagnostics(prepared, acts, {k: v for k, v in records.items() if v}, quality)
+    unrecorded = tuple(act_id for act_id, beats in records.items() if beats is None)
+    if unrecorded:  # a job that left no record (it should not happen): check those acts the slow way
+        found += run_check(storyboard, unrecorded, quality=quality, out=out, template_dirs=template_dirs).diagnostics
+    errors = [d for d in found if d.severity == "error"]
+    if errors:
+        _echo_err("The layout check found problems (render anyway with --no-check):")
+        raise UserError(errors)
+    return sum(len(render_plan.act_clips(act.id)) for _, act in acts)
+
+
 def _recorded(render_plan: Any, act_id: str) -> bool:
     """Whether the act's beats that will not render (cached) have their layout records."""
     return all(clip.layout() is not None for clip in render_plan.act_clips(act_id) if clip.cached)
@@ -468,51 +494,33 @@ def _render(
     # by `ncfvid check`'s own run beside the renders.
     separate = [] if no_check else [a.id for _, a in chosen if burn_captions or not _recorded(render_plan, a.id)]
     checker = None
+    if separate:
+        checker = _LayoutCheck(
+            lambda: (abort.set(), stop_renders()),
+            storyboard=storyboard,
+            acts=tuple(separate),
+            quality=quality,
+            out=out,
+            template_dirs=template_dirs,
+            jobs=jobs,
+            server=server,
+        )
+        checker.start()
+    progress = RenderProgress([act_id for act_id, _, _ in act_specs], folder / "logs", quiet=quiet)
+    progress.header(f"Rendering {len(act_specs)} act(s) of {prepared.loaded.yaml.filename} at -q{settings.quality}")
     try:
-        if separate:
-            checker = _LayoutCheck(
-                lambda: (abort.set(), stop_renders()),
-                storyboard=storyboard,
-                acts=tuple(separate),
-                quality=quality,
-                out=out,
-                template_dirs=template_dirs,
-                jobs=jobs,
-                server=server,
-            )
-            checker.start()
-        progress = RenderProgress([act_id for act_id, _, _ in act_specs], folder / "logs", quiet=quiet)
-        progress.header(f"Rendering {len(act_specs)} act(s) of {prepared.loaded.yaml.filename} at -q{settings.quality}")
-        try:
-            with progress:
-                render_jobs(render_plan, module_path, settings, folder, progress.report, abort, server)
-        except BaseException as err:
-            if checker is not None:
-                if isinstance(err, UserError) and checker.failed.is_set():
-                    checker.outcome()  # the check stopped the renders: its errors are the story
-                stop_workers()
-            raise
-        checked = checker.outcome() if checker is not None else 0
-    finally:
-        if server is not None:
-            server.close()
+        with progress:
+            render_jobs(render_plan, module_path, settings, folder, progress.report, abort, server)
+    except BaseException as err:
+        if checker is not None:
+            if isinstance(err, UserError) and checker.failed.is_set():
+                checker.outcome()  # the check stopped the renders: its errors are the story
+            stop_workers()
+        raise
+    checked = checker.outcome() if checker is not None else 0
     if not no_check:
-        from ncfvid.check import recorded_diagnostics
-
-        records = {a.id: _layouts(render_plan, a.id) for _, a in chosen if a.id not in separate}
-        found = recorded_diagnostics(prepared, chosen, {k: v for k, v in records.items() if v}, settings.quality)
-        unrecorded = tuple(act_id for act_id, beats in records.items() if beats is None)
-        if unrecorded:  # a job that left no record (it should not happen): check those acts the slow way
-            from ncfvid.check import check as run_check
-
-            found += run_check(
-                storyboard, unrecorded, quality=quality, out=out, template_dirs=template_dirs, jobs=jobs
-            ).diagnostics
-        errors = [d for d in found if d.severity == "error"]
-        if errors:
-            _echo_err("The layout check found problems (render anyway with --no-check):")
-            raise UserError(errors)
-        checked += len(render_plan.clips) - sum(len(render_plan.act_clips(a)) for a in separate)
+        recorded = [(i, a) for i, a in chosen if a.id not in separate]
+        checked += _check_recorded(prepared, recorded, render_plan, settings.quality, storyboard, out, template_dirs)
         if not quiet:
             click.echo(f"Checked {checked} beats: no layout problems")
     name = prepared.loaded.stem if not acts else f"{prepared.loaded.stem}-" + "-".join(a.id for _, a in chosen)
