@@ -37,19 +37,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from ncfvid import renderenv
 from ncfvid.children import Children
 from ncfvid.diagnostics import Diagnostic, UserError
-from ncfvid.forkserver import ForkedProcess, ForkServer, ForkServerError
+from ncfvid.files import write_atomic
+from ncfvid.forkserver import ForkServer, start_process
 
 if TYPE_CHECKING:
     from ncfvid.pipeline import Prepared
@@ -204,10 +204,7 @@ class BeatInspector:
         self._write()
 
     def _write(self) -> None:
-        path = self.folder / f"{self.name}.beats.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.beats), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(self.folder / f"{self.name}.beats.json", json.dumps(self.beats))
 
     def _save_still(self, index: int, beat: str | None) -> Path:
         scene = self.scene
@@ -857,7 +854,9 @@ def run_acts(
                 *group,
             ]
             env = _worker_env(work / "audio", inspect_dir, stills)
-            proc = _start_worker(arguments, env, inspect_dir, log, server)
+            command = [sys.executable, "-c", "from ncfvid.check import worker_main; worker_main()", *arguments]
+            entry_argv = ["ncfvid-check", *arguments]
+            proc = start_process(server, "ncfvid.check:worker_main", entry_argv, command, env, inspect_dir, log)
             _WORKERS.add(proc)
             processes.append((proc, log, group, n))
         for proc, log, group, n in processes:
@@ -879,11 +878,7 @@ def run_acts(
                 seconds = float(seconds_file.read_text()) if seconds_file.is_file() else 0.0
                 runs[scene] = ActRun(act_id, scene, beats, error, seconds=seconds)
                 if error is None and cache_dir is not None and keys and not stills:
-                    cache_dir.mkdir(parents=True, exist_ok=True)
-                    target = cache_dir / f"{act_id}-{keys[scene]}.json"
-                    tmp = target.with_suffix(f".{os.getpid()}.tmp")
-                    tmp.write_text(json.dumps(beats), encoding="utf-8")
-                    os.replace(tmp, target)
+                    target = write_atomic(cache_dir / f"{act_id}-{keys[scene]}.json", json.dumps(beats))
                     for old in cache_dir.glob(f"{act_id}-*.json"):  # earlier versions of the act
                         if old != target and len(old.stem) == len(target.stem):
                             old.unlink(missing_ok=True)
@@ -892,19 +887,6 @@ def run_acts(
 
             shutil.rmtree(inspect_dir, ignore_errors=True)
     return [runs[scene] for _, scene, _ in acts]
-
-
-def _start_worker(
-    arguments: list[str], env: dict[str, str], cwd: Path, log: IO[str], server: ForkServer | None
-) -> subprocess.Popen[bytes] | ForkedProcess:
-    """`worker_main(arguments)` writing to `log`, forked from the server or in a new process."""
-    if server is not None:
-        try:
-            return server.spawn("ncfvid.check:worker_main", ["ncfvid-check", *arguments], env, cwd, Path(log.name))
-        except ForkServerError:
-            pass
-    command = [sys.executable, "-c", "from ncfvid.check import worker_main; worker_main()", *arguments]
-    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
 
 
 def _last_line(text: str) -> str:

@@ -381,60 +381,19 @@ def render(
       ncfvid render storyboards/ncf.yaml -q l
       ncfvid render storyboards/ncf.yaml --act architecture --draft
     """
-    from ncfvid.render import start_fork_server
-
-    # Manim runs fork from a server that imports Manim while the storyboard is prepared (see
-    # ncfvid.forkserver); a dry run renders nothing and needs none.
-    server = None if dry_run else start_fork_server()
-    try:
-        _render(
-            storyboard,
-            quality,
-            acts,
-            out,
-            draft,
-            voice,
-            engine,
-            burn_captions,
-            jobs,
-            force,
-            dry_run,
-            quiet,
-            no_check,
-            template_dirs,
-            server,
-        )
-    finally:
-        if server is not None:
-            server.close()
-
-
-def _render(
-    storyboard: Path,
-    quality: str | None,
-    acts: tuple[str, ...],
-    out: Path | None,
-    draft: bool,
-    voice: str | None,
-    engine: str | None,
-    burn_captions: bool,
-    jobs: int | None,
-    force: bool,
-    dry_run: bool,
-    quiet: bool,
-    no_check: bool,
-    template_dirs: tuple[Path, ...],
-    server: Any,
-) -> None:
-    """`render`, with the fork server its Manim runs fork from."""
     import os
     import shutil
 
     from ncfvid.compiler import scene_class_name, write_module
     from ncfvid.pipeline import compile_prepared
-    from ncfvid.render import RenderSettings, assemble, plan, render_jobs
+    from ncfvid.render import RenderSettings, assemble, plan, render_jobs, start_fork_server
 
     started = time.perf_counter()
+    # Manim runs fork from a server that imports Manim while the storyboard is prepared (see
+    # ncfvid.forkserver); it stops with the command, however that ends. A dry run needs none.
+    server = None if dry_run else start_fork_server()
+    if server is not None:
+        click.get_current_context().call_on_close(server.close)
     prepared, folder = _prepare(storyboard, out)
     story = prepared.loaded.story
     known = [act.id for act in story.acts]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import keyword
-import os
 import re
 import tokenize
 from collections.abc import Callable, Sequence
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import ncfvid
+from ncfvid.files import write_atomic
 from ncfvid.narration import render_narration
 from ncfvid.schema import Act, Beat, Storyboard
 from ncfvid.speech.lexicon import apply_lexicon
@@ -249,8 +249,4 @@ def compile_storyboard(
 
 def write_module(text: str, path: Path) -> Path:
     """Write the module atomically: readers see the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, text)

@@ -42,19 +42,15 @@ class ForkServerError(RuntimeError):
 class ForkedProcess:
     """A Manim run forked by the server; quacks like the parts of `subprocess.Popen` the renderer uses."""
 
-    def __init__(self, pid: int, server: ForkServer) -> None:
+    def __init__(self, pid: int) -> None:
         self.pid = pid
         self.returncode: int | None = None
-        self._server = server
         self._ended = threading.Event()
 
     def wait(self, timeout: float | None = None) -> int:
         if not self._ended.wait(timeout):
             raise subprocess.TimeoutExpired(f"forked Manim {self.pid}", timeout or 0)
         assert self.returncode is not None
-        return self.returncode
-
-    def poll(self) -> int | None:
         return self.returncode
 
     def kill(self) -> None:
@@ -126,7 +122,7 @@ class ForkServer:
                     started, answer = self._started.pop(message["id"])
                     answer.update(message)
                     if "pid" in message:
-                        child = ForkedProcess(message["pid"], self)
+                        child = ForkedProcess(message["pid"])
                         answer["child"] = child
                         self._children[child.pid] = child
                     started.set()
@@ -166,6 +162,25 @@ class ForkServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def start_process(
+    server: ForkServer | None,
+    entry: str,
+    argv: Sequence[str],
+    command: Sequence[str],
+    env: Mapping[str, str],
+    cwd: Path,
+    log: IO[str],
+) -> subprocess.Popen[bytes] | ForkedProcess:
+    """Call `entry` with `argv` forked from `server`, or, without one (or when it is gone), run `command`
+    as a new process; either way in `cwd` with `env`, writing to `log`."""
+    if server is not None:
+        try:
+            return server.spawn(entry, argv, env, cwd, Path(log.name))
+        except ForkServerError:
+            pass
+    return subprocess.Popen(list(command), stdout=log, stderr=subprocess.STDOUT, env=dict(env), cwd=cwd)
 
 
 # --- server side -----------------------------------------------------------------------------------

@@ -15,13 +15,13 @@ in the cache by an atomic rename of a finished folder; the video and subtitles b
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -30,17 +30,18 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import ncfvid
 from ncfvid import renderenv
 from ncfvid.children import Children
 from ncfvid.diagnostics import UserError
-from ncfvid.forkserver import MANIM, ForkedProcess, ForkServer, ForkServerError
+from ncfvid.files import write_atomic
+from ncfvid.forkserver import MANIM, ForkServer, start_process
 
 _RUNNING = Children()  # Manim processes of render jobs in progress
 LIBRARY_PARTS = ("scenelib", "speech", "video", "storydata.py")
-CLIP_FILES = ("clip.mp4", "cues.json", "sound.wav")  # a cached beat: picture, captions, sound
+CLIP_FILES = renderenv.CLIP_FILES
 LAYOUT_FILE = "layout.json"  # and, beside them, its layout record for the check (see BeatClip.layout)
 DRAWN_FILE = "drawn.json"  # and how long drawing it took (to weigh the beat when planning jobs)
 STATES_FOLDER = "states"  # per act: state key (a beat's own code + the stage it starts from) -> clip folder
@@ -70,6 +71,7 @@ class BeatClip:
         return record if isinstance(record, dict) and record.get("format") == layout_format() else None
 
 
+@functools.cache
 def layout_format() -> str:
     """The format of layout records: the check's source (which records and reads them)."""
     from ncfvid.check import check_source_hash
@@ -375,7 +377,8 @@ def render_job(
     what = f"act '{job.act_id}'" + ("" if job.whole else f" (beats {job.first + 1}-{job.stop} of {job.act_beats})")
     try:
         with log_path.open("w", encoding="utf-8") as log:
-            manim = _start_manim(arguments, env, work, log, server)
+            command = [sys.executable, "-m", "manim", *arguments]
+            manim = start_process(server, MANIM, ["manim", *arguments], command, env, work, log)
             with _RUNNING.running(manim):
                 try:
                     manim.wait()
@@ -423,10 +426,7 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 def _index_state(states: Path, state: str, folder: str) -> None:
     """Record that the clip in `folder` was drawn from state `state` (atomically)."""
-    states.mkdir(parents=True, exist_ok=True)
-    tmp = states / f".{state}.{os.getpid()}.tmp"
-    tmp.write_text(folder, encoding="utf-8")
-    os.replace(tmp, states / state)
+    write_atomic(states / state, folder)
 
 
 def _layout_records(inspect: Path, scene: str) -> dict[int, dict[str, Any]]:
@@ -435,21 +435,6 @@ def _layout_records(inspect: Path, scene: str) -> dict[int, dict[str, Any]]:
     if not path.is_file():
         return {}
     return {record["index"]: record for record in json.loads(path.read_text(encoding="utf-8"))}
-
-
-def _start_manim(
-    arguments: list[str], env: dict[str, str], cwd: Path, log: IO[str], server: ForkServer | None
-) -> subprocess.Popen[bytes] | ForkedProcess:
-    """`manim <arguments>` writing to `log`: forked from the server, or a new process without one (or
-    when the server is gone)."""
-    if server is not None:
-        try:
-            return server.spawn(MANIM, ["manim", *arguments], env, cwd, Path(log.name))
-        except ForkServerError:
-            pass
-    return subprocess.Popen(
-        [sys.executable, "-m", "manim", *arguments], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd
-    )
 
 
 def _drawn_beats(work: Path, job: ActJob) -> list[tuple[Path | None, dict[str, Any]]] | None:
@@ -504,7 +489,7 @@ def render_jobs(
     """Run the plan's jobs, up to `settings.jobs` at a time; report each act once it is cached,
     rendering (its first job started), done or failed (its last job ended). Once `abort` is set no
     further job starts (whoever sets it stops the running ones, see `stop_renders`). The Manim runs
-    are forked from `server` if given, else from a fork server of their own when there are several."""
+    are forked from `server` if given (see `start_fork_server`), else started as new processes."""
     stopping = abort if abort is not None else threading.Event()
     acts = list(dict.fromkeys(clip.act_id for clip in render_plan.clips))
     pending = {act: sum(1 for job in render_plan.jobs if job.act_id == act) for act in acts}
@@ -540,15 +525,7 @@ def render_jobs(
             report(job.act_id, "done", time.perf_counter() - began[job.act_id])
 
     _remove_abandoned_work(render_plan)
-    todo = render_plan.jobs
-    # More than one job: fork them from one process that imported Manim once (see ncfvid.forkserver).
-    own = start_fork_server() if server is None and len(todo) > 1 else None
-    server = server or own
-    try:
-        _run_all(todo, run, settings, stopping)
-    finally:
-        if own is not None:
-            own.close()
+    _run_all(render_plan.jobs, run, settings, stopping)
 
 
 def start_fork_server() -> ForkServer | None:

@@ -15,3 +15,7 @@ FAST_COPY = "NCFVID_FAST_COPY"  # "0": Manim's own deep copy of mobjects (see sc
 GLYPHS = "NCFVID_GLYPHS"  # folder: parsed SVGs (every Text) shared between runs (see scenelib.glyphcache)
 INSPECT = "NCFVID_INSPECT"  # folder: record what is on screen after every beat (ncfvid check)
 STILLS = "NCFVID_STILLS"  # "1": with INSPECT, also save each beat's last frame as PNG (ncfvid preview)
+
+# What a cached beat clip folder holds (picture, captions, sound): the renderer writes it, and a
+# scene serving a beat drawn before checks it is all there.
+CLIP_FILES = ("clip.mp4", "cues.json", "sound.wav")

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ncfvid.files import write_atomic
 from ncfvid.model import NCFConfig, TrainResult, similar_users, train
 from ncfvid.schema import Storyboard
 from ncfvid.storydata import StoryData, Twin
@@ -54,10 +54,7 @@ def train_story(story: Storyboard, cache_dir: Path | None = None) -> tuple[Train
             pass  # a damaged cache entry is retrained and rewritten
     result = train(ratings_matrix(story), ncf_config(story))
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(result.to_dict()), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(result.to_dict()))
     return result, False
 
 

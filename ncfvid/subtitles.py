@@ -14,11 +14,12 @@ from __future__ import annotations
 import difflib
 import json
 import math
-import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from ncfvid.files import write_atomic
 
 MAX_CHARS = 42
 MAX_LINES = 2
@@ -328,21 +329,10 @@ def cues_from_json(text: str) -> list[Cue]:
     return [Cue(float(item["start"]), float(item["end"]), str(item["text"])) for item in json.loads(text)]
 
 
-def _write(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def write_subtitles(cues: Sequence[Cue], srt_path: Path | None, vtt_path: Path | None) -> None:
     """Write SRT and WebVTT (either may be None), each atomically: a temporary file in the same
     folder, then os.replace."""
     if srt_path is not None:
-        _write(Path(srt_path), to_srt(cues))
+        write_atomic(Path(srt_path), to_srt(cues))
     if vtt_path is not None:
-        _write(Path(vtt_path), to_vtt(cues))
+        write_atomic(Path(vtt_path), to_vtt(cues))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,8 @@ from manim import config
 from manim.mobject.svg import svg_mobject
 from manim.mobject.svg.svg_mobject import SVGMobject, VMobjectFromSVGPath
 from manim.utils.iterables import hash_obj
+
+from ncfvid.files import write_atomic
 
 FORMAT = 1  # bump when what is pickled changes
 _MANIM_INIT_SVG = SVGMobject.init_svg_mobject
@@ -105,12 +106,7 @@ def _store(path: Path, parsed: Parsed) -> None:
         for part in outline.get_family():
             if isinstance(part, VMobjectFromSVGPath):
                 part.path_obj = None
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, path)
+        write_atomic(path, pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:  # a full disk or a read-only cache: the render goes on, only slower next time
         pass
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -39,6 +39,7 @@ from manim_voiceover import VoiceoverScene
 from manim_voiceover.tracker import VoiceoverTracker
 
 from ncfvid import renderenv
+from ncfvid.files import write_atomic
 from ncfvid.scenelib.layout import SafeArea, fit, heading, label
 from ncfvid.scenelib.mobjects import RatingsGrid
 from ncfvid.scenelib.pieces import PiecesMixin
@@ -186,7 +187,7 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         except OSError:
             return state, None
         clip = self.state_dir.parent / folder
-        complete = all((clip / name).is_file() for name in ("clip.mp4", "cues.json", "sound.wav"))
+        complete = all((clip / name).is_file() for name in renderenv.CLIP_FILES)
         return state, (str(clip) if complete else None)
 
     def _drawn_part(self) -> dict[str, Any] | None:
@@ -266,15 +267,15 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         listing = []
         ends = [part["started"] for part in self.beat_parts[1:]] + [time.perf_counter()]
         for part, end in zip(self.beat_parts, ends, strict=False):  # no part drawn: no end either
+            if part.get("served"):  # its clip folder holds its sound and captions already
+                listing.append({"index": part["index"], "served": part["served"]})
+                continue
             sound = f"{name}.beat-{part['index']}.wav"
             write_wav(Path(folder) / sound, mix(part["sounds"]))
             seconds = round(end - part["started"], 3)  # what drawing it took: weighs it in later plans
             record = {"index": part["index"], "cues": part["cues"], "sound": sound, "seconds": seconds}
-            listing.append({**record, "state": part["state"], "served": part.get("served")})
-        path = Path(folder) / f"{name}.beats.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(listing, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+            listing.append({**record, "state": part["state"]})
+        write_atomic(Path(folder) / f"{name}.beats.json", json.dumps(listing, indent=1))
 
     # --- stage: named mobjects that live across beats -----------------------------------------
 

@@ -17,12 +17,14 @@ Use `word_timings` to get just the words, e.g. for captions.
 
 from __future__ import annotations
 
-import os
+import io
 import re
 import wave
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from ncfvid.files import write_atomic
 
 #: manim_voiceover.tracker.AUDIO_OFFSET_RESOLUTION (audio offsets count 1e-7 s); copied so this
 #: module does not import manim. A test checks the two agree.
@@ -170,18 +172,14 @@ def word_timings(data: Mapping[str, Any]) -> list[tuple[float, str]]:
 
 
 def write_wav(path: Path, pcm: bytes, sample_rate: int, channels: int = 1) -> None:
-    """Write 16-bit PCM to `path` atomically (a temporary file in the same folder, then os.replace)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with wave.open(str(tmp), "wb") as out:
-            out.setnchannels(channels)
-            out.setsampwidth(2)
-            out.setframerate(sample_rate)
-            out.writeframes(pcm)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write 16-bit PCM to `path` as a WAV file, atomically (`ncfvid.files.write_atomic`)."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(channels)
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes(pcm)
+    write_atomic(path, buffer.getvalue())
 
 
 def wav_seconds(path: Path) -> float:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ncfvid.files import write_atomic
 from ncfvid.speech import cached_audio_ok
 
 FOLDER = "entries"
@@ -40,11 +40,4 @@ def load_entry(folder: Path, input_data: Mapping[str, Any]) -> dict[str, Any] | 
 
 def save_entry(folder: Path, data: Mapping[str, Any]) -> None:
     """Store voiceover data under its `input_data`, atomically (readers see all of it or nothing)."""
-    path = entry_path(folder, data["input_data"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(entry_path(folder, data["input_data"]), json.dumps(data, ensure_ascii=False))

@@ -9,13 +9,14 @@ clip, and the join encodes every act's WAV once, at the narration's own sample r
 
 from __future__ import annotations
 
-import os
 import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
 import numpy as np
+
+from ncfvid.speech import write_wav as write_pcm_wav
 
 __all__ = ["Sound", "Track", "decode", "mix", "read_wav", "resample", "write_wav"]
 
@@ -101,15 +102,8 @@ def mix(sounds: list[Sound], default_rate: int = 22050) -> Track:
 
 def write_wav(path: Path, track: Track) -> None:
     """Write `track` as 16-bit PCM WAV, atomically (a reader never sees half a file)."""
-    path = Path(path)
     pcm = (np.clip(track.samples, -1.0, 1.0) * 32767).round().astype("<i2")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with wave.open(str(tmp), "wb") as out:
-        out.setnchannels(track.channels)
-        out.setsampwidth(2)
-        out.setframerate(track.rate)
-        out.writeframes(pcm.T.tobytes())
-    os.replace(tmp, path)
+    write_pcm_wav(Path(path), pcm.T.tobytes(), track.rate, track.channels)
 
 
 def read_wav(path: Path) -> Track:
