@@ -241,6 +241,7 @@ def compile_storyboard(
         "data": _block(data, 0),
         "voice": _block(voice, 0),
         "safe_margin": story.video.safe_margin,
+        "decimals": story.video.decimals,
     }
     template = env.get_template("module.py.j2")
     body = template.render(imports="", **fields)

@@ -119,6 +119,12 @@ class VideoSettings(Strict):
     safe_margin: float = Field(
         0.05, ge=0, le=0.2, description="Fraction of the frame kept free of content at every edge."
     )
+    decimals: int | None = Field(
+        None,
+        ge=0,
+        le=4,
+        description="Decimals of every number shown (default: each table the fewest that show its values, at most 2).",
+    )
 
 
 class VoiceSettings(Strict):
@@ -299,6 +305,9 @@ class TasteTwins(Strict):
     user: str | None = Field(None, description="Whose twins to find (default: the target user).")
     top: int = Field(2, ge=1, le=11, description="How many twins to mark.")
     caption: str | None = Field(None, max_length=120, description="A line above the table.")
+    decimals: int | None = Field(
+        None, ge=0, le=4, description="Decimals of the numbers shown (default: video.decimals, else per table)."
+    )
 
     _user_exists = field_validator("user")(check_user_exists)
 
@@ -329,6 +338,9 @@ class DnaVectors(Strict):
     component: Literal["dna_vectors"]
     title: str | None = Field(None, max_length=120, description="A heading above the vectors.")
     vectors: list[DnaVector] = Field(min_length=1, max_length=3, description="The vectors to show.")
+    decimals: int | None = Field(
+        None, ge=0, le=4, description="Decimals of the numbers shown (default: video.decimals, else per table)."
+    )
 
 
 class Ids(Strict):
@@ -347,6 +359,9 @@ class EmbeddingLookup(Strict):
     title: str | None = Field(None, max_length=40, description="Table heading (default 'User Embeddings').")
     shown_dims: int = Field(4, ge=1, le=8, description="How many of the vector's values to show.")
     values: list[float] | None = Field(None, description="Values to show instead of the trained model's embedding.")
+    decimals: int | None = Field(
+        None, ge=0, le=4, description="Decimals of the numbers shown (default: video.decimals, else per table)."
+    )
 
 
 class Concatenate(Strict):
@@ -376,6 +391,9 @@ class Prediction(Strict):
     component: Literal["prediction"]
     label: str = Field("Predicted rating", max_length=40, description="Text before the number.")
     value: float | None = Field(None, description="A value to show instead of the model's prediction.")
+    decimals: int | None = Field(
+        None, ge=0, le=4, description="Decimals of the numbers shown (default: video.decimals, else per table)."
+    )
 
 
 class TrainingLoop(Strict):
@@ -400,6 +418,9 @@ class FillTable(Strict):
     component: Literal["fill_table"]
     caption: str | None = Field(None, max_length=120, description="A line above the table.")
     only_target: bool = Field(False, description="Fill only the target cell instead of every '?'.")
+    decimals: int | None = Field(
+        None, ge=0, le=4, description="Decimals of the numbers shown (default: video.decimals, else per table)."
+    )
 
 
 Component = Annotated[

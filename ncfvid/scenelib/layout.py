@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from manim import Mobject, Text, config
 
+from ncfvid.numbers import format_number
+
 FONT = "DejaVu Sans"
 # Below this size (in Manim font units at 480p) text stops being readable; layout never shrinks below.
 MIN_FONT_SIZE = 14
@@ -106,10 +108,9 @@ def heading(text: str, color: str, area: SafeArea, size: float = 40) -> Text:
     return mob
 
 
-def format_value(value: float, places: int = 2) -> str:
-    """Numbers as people read them: fixed places, a real minus sign."""
-    text = f"{value:.{places}f}"
-    return text.replace("-", "\u2212")
+def format_value(value: float, places: int = 2, decimal: str = ".") -> str:
+    """Numbers as people read them: fixed places, a real minus sign, never a negative zero."""
+    return format_number(value, places, decimal)
 
 
 class SansText(Text):

@@ -26,6 +26,7 @@ from manim import (
     VMobject,
 )
 
+from ncfvid.numbers import common_places, format_all
 from ncfvid.scenelib.layout import format_value, label
 
 
@@ -75,7 +76,10 @@ class RatingsGrid(VGroup):
         user_color: str,
         item_color: str,
         accent: str,
+        places: int | None = None,
+        decimal: str = ".",
     ):
+        self.places, self.decimal = places, decimal
         self.users = list(users)
         self.items = list(items)
         self.text_color = text_color
@@ -111,12 +115,13 @@ class RatingsGrid(VGroup):
             text.move_to([x0 + name_w / 2, row_y(row + 1), 0])
             self.user_labels.add(text)
         labels.add(self.item_labels, self.user_labels)
+        shown = iter(format_all([v for row in ratings for v in row], places, decimal))
         for row, user_ratings in enumerate(ratings):
-            for col, value in enumerate(user_ratings):
+            for col in range(len(user_ratings)):
                 cell = Rectangle(width=cell_w, height=cell_h, stroke_width=0)
                 cell.move_to([column_x(col), row_y(row + 1), 0])
                 self.cells[(row, col)] = cell
-                text = self._entry_text(value, body_size)
+                text = self._entry_text(next(shown), body_size)
                 text.move_to(cell)
                 self.entries[(row, col)] = text
         for row in range(rows + 1):
@@ -132,10 +137,9 @@ class RatingsGrid(VGroup):
         self.body = VGroup(*self.entries.values())
         super().__init__(lines, labels, self.body, *self.cells.values())
 
-    def _entry_text(self, value: float | None, size: float) -> Text:
-        if value is None:
+    def _entry_text(self, text: str | None, size: float) -> Text:
+        if text is None:
             return label("?", size=size, color=self.accent, weight="BOLD")
-        text = f"{value:g}"
         return label(text, size=size, color=self.text_color)
 
     def index(self, user: str, item: str) -> tuple[int, int]:
@@ -160,10 +164,12 @@ class RatingsGrid(VGroup):
     def cell_box(self, user: str, item: str, color: str) -> Rectangle:
         return SurroundingRectangle(self.cell(user, item), color=color, buff=-0.03, stroke_width=5)
 
-    def value_text(self, user: str, item: str, value: float, color: str, places: int = 1) -> Text:
-        """A predicted value sized and placed to replace a cell's entry."""
+    def value_text(self, user: str, item: str, value: float, color: str, places: int | None = None) -> Text:
+        """A predicted value sized and placed to replace a cell's entry (1 decimal unless told)."""
         cell = self.cell(user, item)
-        text = label(format_value(value, places), size=26, color=color, weight="BOLD", max_width=cell.width * 0.8)
+        places = places if places is not None else self.places if self.places is not None else 1
+        shown = format_value(value, places, self.decimal)
+        text = label(shown, size=26, color=color, weight="BOLD", max_width=cell.width * 0.8)
         return text.move_to(cell)
 
 
@@ -180,7 +186,10 @@ class VectorColumn(VGroup):
         box_height: float = 0.5,
         bars: bool = False,
         size: float = 22,
+        places: int | None = None,
+        decimal: str = ".",
     ):
+        places = common_places(values) if places is None else places
         self.boxes = VGroup()
         self.values_text = VGroup()
         self.bars = VGroup()
@@ -197,7 +206,8 @@ class VectorColumn(VGroup):
                 text = label("\u22ee", size=size, color=text_color)
                 box.set_stroke(opacity=0).set_fill(opacity=0)
             else:
-                text = label(format_value(value), size=size, color=text_color, max_width=box_width - 0.1)
+                shown = format_value(value, places, decimal)
+                text = label(shown, size=size, color=text_color, max_width=box_width - 0.1)
             self.boxes.add(box)
             self.values_text.add(text)
         self.boxes.arrange(DOWN, buff=0.06)
@@ -241,9 +251,27 @@ def _brackets(mob: VMobject, color: str, reach: float = 0.12) -> VGroup:
 class DnaCard(VGroup):
     """A heading over a labelled vector with value bars: a user's or an item's 'DNA'."""
 
-    def __init__(self, title: str, dims: Sequence[str], values: Sequence[float], color: str, text_color: str):
+    def __init__(
+        self,
+        title: str,
+        dims: Sequence[str],
+        values: Sequence[float],
+        color: str,
+        text_color: str,
+        places: int | None = None,
+        decimal: str = ".",
+    ):
         self.vector = VectorColumn(
-            values, color, text_color, dims=dims, bars=True, box_width=2.0, box_height=0.75, size=32
+            values,
+            color,
+            text_color,
+            dims=dims,
+            bars=True,
+            box_width=2.0,
+            box_height=0.75,
+            size=32,
+            places=places,
+            decimal=decimal,
         )
         self.title = label(title, size=34, color=color, max_width=max(self.vector.width, 4.5), weight="BOLD")
         self.title.next_to(self.vector, UP, buff=0.4)

@@ -27,6 +27,7 @@ from manim import (
     VMobject,
 )
 
+from ncfvid.numbers import common_places, format_all
 from ncfvid.scenelib.layout import SafeArea, SansText, fit, format_value, label, paragraph
 from ncfvid.scenelib.mobjects import (
     Chip,
@@ -54,7 +55,9 @@ def bullet_list(items: Sequence[str], color: str, dot_color: str, width: float =
     return rows
 
 
-def similarity_badges(table: RatingsGrid, twins: Sequence[Twin], theme: Theme) -> list[Mobject]:
+def similarity_badges(
+    table: RatingsGrid, twins: Sequence[Twin], theme: Theme, places: int | None = None
+) -> list[Mobject]:
     """A badge with the similarity right of each twin's row, under one 'similarity' heading.
 
     Only the number goes in the badge, so the column stays narrow and the table keeps its size.
@@ -64,9 +67,10 @@ def similarity_badges(table: RatingsGrid, twins: Sequence[Twin], theme: Theme) -
     heading.scale_to_fit_height(min(heading.height, cell_height * 0.5))
     heading.next_to(table, RIGHT, buff=0.25).set_y(table.item_labels[0].get_y())
     badges: list[Mobject] = [heading]
-    for twin in twins:
+    texts = format_all([twin.similarity for twin in twins], 2 if places is None else places, table.decimal)
+    for twin, text in zip(twins, texts, strict=True):
         row = table.users.index(twin.user)
-        badge = Chip(f"{twin.similarity:.2f}", theme.accent, theme.text, size=22)
+        badge = Chip(str(text), theme.accent, theme.text, size=22)
         badge.scale_to_fit_height(min(badge.height, cell_height * 0.85))
         badge.move_to(heading).set_y(table.cells[(row, 0)].get_y())
         badges.append(badge)
@@ -206,6 +210,8 @@ class PiecesMixin:
     data: StoryData
     area: SafeArea
     stage: dict[str, Mobject]
+    decimals: int | None
+    decimal_mark: str
 
     def kept(self, name: str) -> Mobject | None:  # provided by StoryScene
         raise NotImplementedError
@@ -233,7 +239,22 @@ class PiecesMixin:
             chips.append(chip)
         return chips[0], chips[1]
 
-    def embedding_lookup(self, side: str, title: str | None, values: Sequence[float] | None, shown_dims: int) -> Lookup:
+    def number_places(self, given: int | None, *tables: Sequence[float | None]) -> int:
+        """Decimals for one table: the beat's `decimals`, else the video's, else the fewest its values need."""
+        if given is not None:
+            return given
+        if self.decimals is not None:
+            return self.decimals
+        return common_places([v for table in tables for v in table])
+
+    def embedding_lookup(
+        self,
+        side: str,
+        title: str | None,
+        values: Sequence[float] | None,
+        shown_dims: int,
+        decimals: int | None = None,
+    ) -> Lookup:
         """The embedding table under the side's id chip, its row marked, and the vector below it."""
         d = self.data
         color = self.theme.user if side == "user" else self.theme.item
@@ -242,7 +263,9 @@ class PiecesMixin:
         vector_values = list(values) if values is not None else list(d.user_vector if side == "user" else d.item_vector)
         default_title = "User embeddings" if side == "user" else "Item embeddings"
         table = EmbeddingTable(title or default_title, ids, matrix, color, self.theme.text)
-        vector = VectorColumn(shown_values(vector_values, shown_dims), color, self.theme.text)
+        shown = shown_values(vector_values, shown_dims)
+        places = self.number_places(decimals, shown)
+        vector = VectorColumn(shown, color, self.theme.text, places=places, decimal=self.decimal_mark)
         chip = self.kept(f"{side}_id")
         top = chip.get_bottom()[1] - 0.25 if chip is not None else self.area.top
         arrow_len = 0.55
@@ -268,10 +291,11 @@ class PiecesMixin:
 
     def stacked_vectors(self, shown: int) -> VGroup:
         """The user vector's first values over the item vector's: the concatenation, drawn."""
-        d = self.data
+        users, items = shown_values(self.data.user_vector, shown), shown_values(self.data.item_vector, shown)
+        places, mark = self.number_places(None, users, items), self.decimal_mark
         stack = VGroup(
-            VectorColumn(shown_values(d.user_vector, shown), self.theme.user, self.theme.text),
-            VectorColumn(shown_values(d.item_vector, shown), self.theme.item, self.theme.text),
+            VectorColumn(users, self.theme.user, self.theme.text, places=places, decimal=mark),
+            VectorColumn(items, self.theme.item, self.theme.text, places=places, decimal=mark),
         ).arrange(DOWN, buff=0.08)
         for part in stack:
             part.remove(part.bracket)
@@ -340,13 +364,14 @@ class PiecesMixin:
             raise RuntimeError("forward_pass and prediction need an 'mlp' beat earlier in the act")
         return tower
 
-    def prediction_readout(self, text: str, value: float | None) -> Readout:
+    def prediction_readout(self, text: str, value: float | None, decimals: int | None = None) -> Readout:
         """'Predicted rating' and the number, right of the output node, inside the safe area."""
         tower = self.kept_tower()
         node = tower.diagram.output_node
         shown = self.data.prediction if value is None else value
         title = label(text, size=26, color=self.theme.text)
-        number = label(format_value(shown, 1), size=64, color=self.theme.accent, weight="BOLD")
+        places = decimals if decimals is not None else self.decimals if self.decimals is not None else 1
+        number = label(format_value(shown, places, self.decimal_mark), size=64, color=self.theme.accent, weight="BOLD")
         readout = VGroup(title, number).arrange(DOWN, buff=0.25)
         left = node.get_right()[0] + 1.0
         fit(readout, self.area.right - left, self.area.height / 2)

@@ -57,6 +57,8 @@ class StoryScene(PiecesMixin, VoiceoverScene):
     voice: dict[str, Any] = {}
     recordings: dict[str, str] = {}
     safe_margin: float = 0.05
+    decimals: int | None = None  # the storyboard's `video.decimals`
+    decimal_mark: str = "."
 
     def setup(self) -> None:
         super().setup()
@@ -327,6 +329,8 @@ class StoryScene(PiecesMixin, VoiceoverScene):
             user_color=self.theme.user,
             item_color=self.theme.item,
             accent=self.theme.accent,
+            places=self.decimals,
+            decimal=self.decimal_mark,
         )
 
     def show_table(self, caption: str | None, right_margin: float = 0.0) -> RatingsGrid:
