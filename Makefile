@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := libcairo2-dev libpango1.0-dev pkg-config espeak-ng fonts-dejavu-core sox
+APT_PACKAGES := libcairo2-dev libpango1.0-dev pkg-config espeak-ng fonts-dejavu-core fonts-noto-core fonts-noto-cjk sox
 QUALITY ?= l
 
 .PHONY: setup system-deps demo test lint validate bench clean

@@ -20,7 +20,7 @@ from typing import Any
 import ncfvid
 from ncfvid.files import write_atomic
 from ncfvid.narration import render_narration
-from ncfvid.schema import Act, Beat, Storyboard
+from ncfvid.schema import DEFAULT_FONT, Act, Beat, Storyboard
 from ncfvid.speech.lexicon import apply_lexicon
 from ncfvid.story import twins_of
 from ncfvid.storydata import StoryData, Theme
@@ -111,8 +111,9 @@ def compile_act(
 ) -> CompiledAct:
     beats = []
     for b_index, beat in enumerate(act.beats):
-        caption = render_narration(beat.narration, context)
-        spoken = render_narration(beat.spoken, context) if beat.spoken else caption
+        decimal = story.video.decimal
+        caption = render_narration(beat.narration, context, decimal)
+        spoken = render_narration(beat.spoken, context, decimal) if beat.spoken else caption
         if beat.at:
             spoken = insert_bookmark(spoken, beat.at, bookmark_name(beat.at))
         spoken = apply_lexicon(spoken, dict(story.voice.lexicon))
@@ -242,6 +243,9 @@ def compile_storyboard(
         "voice": _block(voice, 0),
         "safe_margin": story.video.safe_margin,
         "decimals": story.video.decimals,
+        "font": story.video.font if story.video.font != DEFAULT_FONT else None,
+        "decimal_mark": story.video.decimal if story.video.decimal != "." else None,
+        "words": _block(dict(story.video.words), 4).strip() if story.video.words else None,
     }
     template = env.get_template("module.py.j2")
     body = template.render(imports="", **fields)

@@ -24,12 +24,13 @@ def _lookup(context: dict[str, Any], dotted: str) -> Any:
     return value
 
 
-def render_narration(text: str, context: dict[str, Any]) -> str:
+def render_narration(text: str, context: dict[str, Any], decimal: str = ".") -> str:
     """Fill `{{ name }}` / `{{ name.field }}` quotes with computed values.
 
     The quote language is deliberately tiny and so sandboxed by construction: a quote only looks a
     name up in `context`; it cannot call, compute or import anything. Braces that are not a quote of
-    a name (say `{{ }}` or `{{ 1 + 1 }}`) stay in the text literally.
+    a name (say `{{ }}` or `{{ 1 + 1 }}`) stay in the text literally. Numbers are written with
+    `decimal` before their fraction (1,6 in German).
     """
 
     def substitute(match: re.Match[str]) -> str:
@@ -43,6 +44,9 @@ def render_narration(text: str, context: dict[str, Any]) -> str:
             ) from None
         if isinstance(value, (dict, list)):
             raise NarrationError(f"{{{{ {name} }}}} is a collection; quote one of its fields")
-        return f"{value:g}" if isinstance(value, float) and value == int(value) and abs(value) >= 10 else str(value)
+        if isinstance(value, float):
+            text = f"{value:g}" if value == int(value) and abs(value) >= 10 else str(value)
+            return text.replace(".", decimal)
+        return str(value)
 
     return QUOTE.sub(substitute, text)

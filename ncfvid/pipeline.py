@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ncfvid.diagnostics import Diagnostic, UserError, finalize, format_path, from_validation_error
+from ncfvid.fonts import check_controls
 from ncfvid.rules import check_storyboard
 from ncfvid.schema import Storyboard, validation_context
 from ncfvid.yamlsource import LoadedYaml, load_yaml
@@ -48,19 +49,23 @@ def display_name(path: Path) -> str:
 def load(path: Path) -> Loaded:
     """Read and validate a storyboard; raise UserError listing every problem at its position."""
     loaded = load_yaml(path, filename=display_name(path))
+    controls = [_at(loaded, finding) for finding in check_controls(loaded.data)]
     try:
         story = Storyboard.model_validate(loaded.data, context=validation_context(loaded.data))
     except ValidationError as err:
-        raise UserError(from_validation_error(err, loaded, Storyboard)) from None
-    findings = []
-    for loc, message, severity in check_storyboard(story, path.parent):
-        line, col = loaded.positions.locate(loc)
-        findings.append(Diagnostic(loaded.filename, line, col, format_path(loc), message, severity))  # type: ignore[arg-type]
-    findings = finalize(findings)
+        raise UserError(finalize([*controls, *from_validation_error(err, loaded, Storyboard)])) from None
+    findings = finalize([*controls, *(_at(loaded, finding) for finding in check_storyboard(story, path.parent))])
     errors = [d for d in findings if d.severity == "error"]
     if errors:
         raise UserError(findings)
     return Loaded(path, loaded, story, findings)
+
+
+def _at(loaded: LoadedYaml, finding: tuple[tuple[str | int, ...], str, str]) -> Diagnostic:
+    """A rule's finding as a diagnostic at its place in `loaded`."""
+    loc, message, severity = finding
+    line, col = loaded.positions.locate(loc)
+    return Diagnostic(loaded.filename, line, col, format_path(loc), message, severity)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

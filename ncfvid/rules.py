@@ -12,6 +12,7 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
+from ncfvid.fonts import check_texts
 from ncfvid.narration import QUOTE
 from ncfvid.schema import Storyboard
 
@@ -41,6 +42,7 @@ def check_storyboard(story: Storyboard, base_dir: Path) -> list[Finding]:
         *check_target_is_missing(story),
         *check_known_ratings_exist(story),
         *check_beats(story, base_dir),
+        *check_texts(story),
     ]
 
 

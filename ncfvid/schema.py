@@ -23,6 +23,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+# The words the drawing library writes on screen by itself (ncfvid.scenelib.layout.word).
+BUILT_IN_WORDS = ("similarity", "true", "predicted", "error", "epoch")
+DEFAULT_FONT = "DejaVu Sans"  # the scene library's own default (ncfvid.scenelib.layout.FONT)
 HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6})$")
 
 
@@ -125,6 +128,30 @@ class VideoSettings(Strict):
         le=4,
         description="Decimals of every number shown (default: each table the fewest that show its values, at most 2).",
     )
+    font: str = Field(
+        DEFAULT_FONT,
+        min_length=1,
+        max_length=80,
+        description="Font family of every text on screen. Characters it lacks come from another installed "
+        "font (Pango's fallback), e.g. the Noto fonts for Chinese, Hebrew, Arabic or Hindi.",
+    )
+    decimal: Literal[".", ","] = Field(
+        ".", description="Decimal separator of numbers on screen and in narration: '.' (1.6) or ',' (1,6)."
+    )
+    words: dict[str, Annotated[str, Field(min_length=1, max_length=30)]] = Field(
+        default_factory=dict,
+        description="The words ncfvid writes on screen by itself, in the video's language: "
+        f"{', '.join(BUILT_IN_WORDS)} (e.g. {{epoch: Epoche}}).",
+    )
+
+    @field_validator("words")
+    @classmethod
+    def check_words_are_built_in(cls, words: dict[str, str]) -> dict[str, str]:
+        for name in words:
+            if name not in BUILT_IN_WORDS:
+                hint = _suggest(name, list(BUILT_IN_WORDS))
+                raise _rule_error(f"{name!r} is not a word ncfvid writes by itself{hint}", name)
+        return words
 
 
 class VoiceSettings(Strict):

@@ -548,3 +548,10 @@ def test_missing_espeak_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.Mo
     error = one_error_line(result.stderr)
     assert "apt-get install espeak-ng" in error and "--draft" in error
     assert error.startswith(f"{storyboard}:"), error  # points at the storyboard's voice.engine line
+
+
+def test_numbers_follow_the_language_decimal_separator() -> None:
+    context = {"prediction": 1.6, "epochs": 400, "rmse": 0.25}
+    text = "{{ prediction }} nach {{ epochs }} Epochen, Fehler {{ rmse }}"
+    assert render_narration(text, context, decimal=",") == "1,6 nach 400 Epochen, Fehler 0,25"
+    assert render_narration(text, context) == "1.6 nach 400 Epochen, Fehler 0.25"

@@ -7,15 +7,53 @@ letting it run off the frame or over its neighbours (the seed's most visible def
 from __future__ import annotations
 
 import textwrap
+import unicodedata
 from dataclasses import dataclass
 
+import manimpango
 from manim import Mobject, Text, config
+from manim.constants import START_X, START_Y
+from manim.mobject.text.text_mobject import TEXT2SVG_ADJUSTMENT_FACTOR
 
 from ncfvid.numbers import format_number
 
-FONT = "DejaVu Sans"
+FONT = "DejaVu Sans"  # the storyboard's `video.font` (see `use_font`); Pango falls back per character
+DECIMAL = "."  # the decimal separator of numbers on screen (see `use_decimal`)
 # Below this size (in Manim font units at 480p) text stops being readable; layout never shrinks below.
 MIN_FONT_SIZE = 14
+
+
+def use_font(family: str) -> None:
+    """Draw every later text in `family` (the scene sets it from the storyboard before drawing)."""
+    global FONT
+    FONT = family
+
+
+def use_decimal(separator: str) -> None:
+    """Write every later number on screen with `separator` before its fraction (',' in German)."""
+    global DECIMAL
+    DECIMAL = separator
+
+
+# The words the library writes on screen by itself (ncfvid.schema.BUILT_IN_WORDS), by their English
+# form; the storyboard's video.words (a translation's) gives them in its language.
+WORDS: dict[str, str] = {}
+
+
+def use_words(words: dict[str, str]) -> None:
+    """Write the library's own words as `words` says (a translation's)."""
+    WORDS.clear()
+    WORDS.update(words)
+
+
+def word(english: str) -> str:
+    """One of the library's own words on screen, in the video's language."""
+    return WORDS.get(english, english)
+
+
+def number(text: str) -> str:
+    """A formatted number (`f"{x:.2f}"`) with the language's decimal separator."""
+    return text.replace(".", DECIMAL) if DECIMAL != "." else text
 
 
 @dataclass(frozen=True)
@@ -49,6 +87,49 @@ class SafeArea:
         return self.width / 2
 
 
+def is_right_to_left(text: str) -> bool:
+    """Whether `text` holds right-to-left letters (Hebrew, Arabic, ...)."""
+    return any(unicodedata.bidirectional(char) in ("R", "AL") for char in text)
+
+
+class ScriptText(Text):
+    """`Text` that also draws right-to-left text.
+
+    Pango aligns a paragraph that starts right-to-left at the right edge of its layout, which Manim
+    makes as wide as the SVG canvas and then draws START_X to the right: the text ends past the
+    canvas, and cairo leaves out the glyphs there (a one-word Hebrew name came out empty, the number
+    after a Hebrew word went missing). For such text the layout is made narrower by START_X at both
+    sides, so it ends inside the canvas; every other text is drawn exactly as by `Text`.
+    """
+
+    def _text2hash(self, color: object) -> str:
+        digest = super()._text2hash(color)  # type: ignore[arg-type]
+        return digest + "-rtl" if is_right_to_left(self.text) else digest
+
+    def _text2svg(self, color: object) -> str:
+        if not is_right_to_left(self.text):
+            return super()._text2svg(color)  # type: ignore[arg-type]
+        folder = config.get_dir("text_dir")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / (self._text2hash(color) + ".svg")
+        if path.exists():
+            return str(path.resolve())
+        width, height = config["pixel_width"], config["pixel_height"]
+        return manimpango.text2svg(
+            self._text2settings(color),  # type: ignore[arg-type]
+            self._font_size / TEXT2SVG_ADJUSTMENT_FACTOR,
+            self.line_spacing / TEXT2SVG_ADJUSTMENT_FACTOR,
+            self.disable_ligatures,
+            str(path.resolve()),
+            START_X,
+            START_Y,
+            width,
+            height,
+            self.text,
+            width - 2 * START_X,
+        )
+
+
 def label(
     text: str,
     size: float = 32,
@@ -58,7 +139,7 @@ def label(
     min_size: float = MIN_FONT_SIZE,
 ) -> Text:
     """A line of text; shrunk (down to `min_size`) so that it is at most `max_width` wide."""
-    mob = Text(text, font=FONT, font_size=size, color=color, weight=weight)
+    mob = ScriptText(text, font=FONT, font_size=size, color=color, weight=weight)
     if max_width is not None and mob.width > max_width:
         factor = max(max_width / mob.width, min_size / size)
         mob.scale(factor)
@@ -76,7 +157,7 @@ def paragraph(
     mob = None
     for wrap in (48, 56, 64, 72, 84, 96):
         lines = textwrap.wrap(text, wrap) or [" "]
-        mob = Text("\n".join(lines), font=FONT, font_size=size, color=color, line_spacing=0.8)
+        mob = ScriptText("\n".join(lines), font=FONT, font_size=size, color=color, line_spacing=0.8)
         if mob.width <= max_width and mob.height <= max_height:
             return mob
     assert mob is not None
@@ -113,9 +194,9 @@ def format_value(value: float, places: int = 2, decimal: str = ".") -> str:
     return format_number(value, places, decimal)
 
 
-class SansText(Text):
+class SansText(ScriptText):
     """Text in ncfvid's font: the `mob_class` for DecimalNumber, whose digits default to another font."""
 
     def __init__(self, text: str, **kwargs: object) -> None:
         kwargs.setdefault("font", FONT)
-        super().__init__(text, **kwargs)
+        super().__init__(number(text), **kwargs)

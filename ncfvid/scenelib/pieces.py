@@ -28,7 +28,7 @@ from manim import (
 )
 
 from ncfvid.numbers import common_places, format_all
-from ncfvid.scenelib.layout import SafeArea, SansText, fit, format_value, label, paragraph
+from ncfvid.scenelib.layout import SafeArea, SansText, fit, format_value, label, number, paragraph, word
 from ncfvid.scenelib.mobjects import (
     Chip,
     EmbeddingTable,
@@ -63,7 +63,7 @@ def similarity_badges(
     Only the number goes in the badge, so the column stays narrow and the table keeps its size.
     """
     cell_height = table.cells[(0, 0)].height
-    heading = label("similarity", size=20, color=theme.accent)
+    heading = label(word("similarity"), size=20, color=theme.accent)
     heading.scale_to_fit_height(min(heading.height, cell_height * 0.5))
     heading.next_to(table, RIGHT, buff=0.25).set_y(table.item_labels[0].get_y())
     badges: list[Mobject] = [heading]
@@ -162,24 +162,26 @@ class TrainingReadout(VGroup):
         self.example_history = np.asarray(d.example_history, dtype=float)
         self.target_history = np.asarray(d.target_history, dtype=float)
 
-        def number(places: int, color: str) -> DecimalNumber:
+        def counter(places: int, color: str) -> DecimalNumber:
             return DecimalNumber(0, num_decimal_places=places, mob_class=SansText, font_size=size, color=color)
 
         def words(text: str, color: str) -> Text:
             return label(text, size=size, color=color)
 
-        self.guess, self.error = number(2, theme.text), number(2, theme.text)
-        self.epoch, self.forecast = number(0, theme.accent), number(1, theme.accent)
+        self.guess, self.error = counter(2, theme.text), counter(2, theme.text)
+        self.epoch, self.forecast = counter(0, theme.accent), counter(1, theme.accent)
+        true, predicted = word("true"), word("predicted")
+        known = number(f"{d.example_true:g}")
         self.first = VGroup(
-            words(f"{d.example_user} \u00d7 {d.example_item}:  true {d.example_true:g}   predicted", theme.text),
+            words(f"{d.example_user} \u00d7 {d.example_item}:  {true} {known}   {predicted}", theme.text),
             self.guess,
-            words("error", theme.text),
+            words(word("error"), theme.text),
             self.error,
         )
         self.second = VGroup(
-            words("epoch", theme.accent),
+            words(word("epoch"), theme.accent),
             self.epoch,
-            words(f":  {d.target_user} \u00d7 {d.target_item} predicted", theme.accent),
+            words(f":  {d.target_user} \u00d7 {d.target_item} {predicted}", theme.accent),
             self.forecast,
         )
         super().__init__(self.first, self.second)
@@ -228,12 +230,12 @@ class PiecesMixin:
         """The two id chips at the top of the left and right halves."""
         half = self.area.width / 2 - 0.4
         chips = []
-        for side, word, name in (
+        for side, heading_word, name in (
             ("user", user_label, self.data.target_user),
             ("item", item_label, self.data.target_item),
         ):
             color = self.theme.user if side == "user" else self.theme.item
-            chip = Chip(f"{word}: {name}", color, self.theme.text, size=30, max_width=half)
+            chip = Chip(f"{heading_word}: {name}", color, self.theme.text, size=30, max_width=half)
             chip.move_to([self._column_x(side), self.area.top - chip.height / 2, 0])
             self.keep(f"{side}_id", chip)
             chips.append(chip)

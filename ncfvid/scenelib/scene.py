@@ -40,7 +40,7 @@ from manim_voiceover.tracker import VoiceoverTracker
 
 from ncfvid import renderenv
 from ncfvid.files import write_atomic
-from ncfvid.scenelib.layout import SafeArea, fit, heading, label
+from ncfvid.scenelib.layout import SafeArea, fit, heading, label, use_decimal, use_font, use_words
 from ncfvid.scenelib.mobjects import RatingsGrid
 from ncfvid.scenelib.pieces import PiecesMixin
 from ncfvid.storydata import StoryData, Theme
@@ -50,7 +50,8 @@ TABLE_HIGHLIGHT_ROOM = 0.08  # a row or column box (buff 0.04, stroke 4) reaches
 
 
 class StoryScene(PiecesMixin, VoiceoverScene):
-    """Base class of generated act scenes; subclasses set `theme`, `data`, `voice` and `safe_margin`."""
+    """Base class of generated act scenes; subclasses set `theme`, `data`, `voice` and `safe_margin` (and
+    `decimals`, `decimal_mark`, `font` and `words` where the storyboard or its translation sets them)."""
 
     theme: Theme = Theme()
     data: StoryData
@@ -59,10 +60,15 @@ class StoryScene(PiecesMixin, VoiceoverScene):
     safe_margin: float = 0.05
     decimals: int | None = None  # the storyboard's `video.decimals`
     decimal_mark: str = "."
+    font: str = "DejaVu Sans"  # the storyboard's video.font
+    words: dict[str, str] = {}  # the library's own words on screen, translated (see layout.word)
 
     def setup(self) -> None:
         super().setup()
         self.camera.background_color = self.theme.background
+        use_font(self.font)
+        use_decimal(self.decimal_mark)
+        use_words(self.words)
         self.area = SafeArea(self.safe_margin)
         self.stage: dict[str, Mobject] = {}
         settings = {**self.voice, **json.loads(os.environ.get(renderenv.VOICE, "{}"))}
