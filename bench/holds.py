@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import av  # noqa: E402
 from manim import BLUE, DOWN, UP, YELLOW, Circle, Scene, Square, Text, VGroup, tempconfig  # noqa: E402
 
-from ncfvid.video.holds import install_fast_holds  # noqa: E402
+from ncfvid.scenelib.patches import install_fast_holds  # noqa: E402
 
 QUALITIES = {"480p15": (854, 480, 15), "1080p60": (1920, 1080, 60)}
 

@@ -12,7 +12,7 @@ Usage: .venv/bin/python bench/render.py [-q l|h] [--storyboard storyboards/ncf.y
   (d) the module generated in (a) rendered by plain Manim: `python -m manim render -qX
       --disable_caching scenes.py Act1.. ActN` (all scenes, one process, one after another), with the
       environment ncfvid gives its own Manim runs (same voice, a fresh audio cache) but
-      NCFVID_FAST_HOLDS=0 and NCFVID_FAST_COPY=0, so holds are encoded and mobjects copied the way
+      a SceneJob with fast_holds and fast_copy off, so holds are encoded and mobjects copied the way
       Manim does it
 
 It prints each time and the ratios (a)/(d), (b)/(a), (c)/(a) and appends a section to
@@ -42,8 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from ncfvid import renderenv  # noqa: E402
-from ncfvid.render import RenderSettings, library_hash, manim_environment  # noqa: E402
+from ncfvid.render import RenderSettings, library_hash, scene_job  # noqa: E402
 
 NCFVID = Path(sys.executable).parent / "ncfvid"
 RESULTS = ROOT / "bench" / "results.md"
@@ -221,8 +220,9 @@ def main() -> None:
         print(f"    {c:.1f} s  {edits[-1][2]}{edits[-1][3]}")
 
     scenes = scene_names(module, acts, args.act)
-    env = manim_environment(RenderSettings(quality=q, fast_holds=False), module.parent / "audio")
-    env[renderenv.FAST_COPY] = "0"  # stock Manim: no ncfvid patch to how it copies mobjects
+    # stock Manim: no ncfvid patch to how holds are encoded or mobjects copied
+    job = scene_job(RenderSettings(quality=q, fast_holds=False), module.parent / "audio").but(fast_copy=False)
+    env = job.to_env()
     baseline = [sys.executable, "-m", "manim", "render", f"-q{q}", "--disable_caching", "scenes.py", *scenes]
     print(f"(d) plain manim, {len(scenes)} scene(s) in one process ...", flush=True)
     d, _ = timed(baseline, module.parent, env=env, log=tmp / "d.log")

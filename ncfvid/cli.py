@@ -256,7 +256,7 @@ def _recorded(render_plan: Any, act_id: str) -> bool:
     return all(clip.layout() is not None for clip in render_plan.act_clips(act_id) if clip.cached)
 
 
-def _layouts(render_plan: Any, act_id: str) -> list[dict[str, Any]] | None:
+def _layouts(render_plan: Any, act_id: str) -> list[Any] | None:
     """The layout records of an act's beats, taken as they were rendered; None if one has none."""
     layouts = [clip.layout() for clip in render_plan.act_clips(act_id)]
     return None if any(layout is None for layout in layouts) else layouts

@@ -166,8 +166,8 @@ def preview(
             problems[finding.beat] = problems.get(finding.beat, 0) + 1
         for index, beat in enumerate(act.beats):
             record = run.beats[index] if index < len(run.beats) else None
-            caption = record["caption"] if record else " ".join(beat.narration.split())
-            still = Path(record["still"]) if record and record.get("still") else None
+            caption = record.caption if record else " ".join(beat.narration.split())
+            still = Path(record.still) if record and record.still else None
             items.append((act.id, beat.id, caption, still, problems.get(index, 0)))
     target = sheet if sheet is not None else folder / f"{loaded.stem}-storyboard.png"
     title = f"{' '.join(story.title.split())}  \u2014  {loaded.yaml.filename}, {len(items)} beats"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ncfvid.check import (
+from ncfvid.layoutrules import (
     EDGE_TOLERANCE,
     MIN_CONTRAST,
     OVERLAP_TOLERANCE,
@@ -24,6 +24,7 @@ from ncfvid.check import (
     min_cap_height,
     paint_contrast,
 )
+from ncfvid.records import LAYOUT_FORMAT, LayoutRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 NCFVID = Path(sys.executable).parent / "ncfvid"
@@ -98,7 +99,8 @@ def beat(
 
 
 def messages(beats: list[dict[str, Any]], quality: str = "l", margin: float = 0.05) -> list[tuple[int, str]]:
-    return [(f.beat, f.message) for f in check_beats(beats, margin, quality)]
+    records = [LayoutRecord.from_json({"format": LAYOUT_FORMAT, **b}) for b in beats]
+    return [(f.beat, f.message) for f in check_beats(records, margin, quality)]
 
 
 def test_a_clean_beat_has_no_findings() -> None:
@@ -400,19 +402,15 @@ def test_unknown_act_is_a_user_error(tmp_path: Path) -> None:
     assert "no act 'nope'; the acts are: intro, answer" in result.stderr
 
 
-def _screen(record: dict[str, Any]) -> tuple[list[Any], list[Any]]:
-    texts = sorted(
-        (t["text"], tuple(round(v, 2) for v in t["box"] or ()), t["contrast"] is not None) for t in record["texts"]
-    )
-    shapes = sorted((s["owner"], tuple(round(v, 2) for v in s["box"])) for s in record["shapes"])
+def _screen(record: LayoutRecord) -> tuple[list[Any], list[Any]]:
+    texts = sorted((t.text, tuple(round(v, 2) for v in t.box or ()), t.contrast is not None) for t in record.texts)
+    shapes = sorted((s.owner, tuple(round(v, 2) for v in s.box)) for s in record.shapes)
     return texts, shapes
 
 
 @pytest.mark.render
 @pytest.mark.parametrize(("storyboard", "act"), [("ncf", "architecture"), ("bookclub", "shelf")])
-def test_settled_animations_end_where_manims_own_do(
-    storyboard: str, act: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_settled_animations_end_where_manims_own_do(storyboard: str, act: str, tmp_path: Path) -> None:
     """The check settles each animation at its end instead of playing it; the screen at the end of
     every beat must be the one Manim's own (slower) skipping gives."""
     from ncfvid.check import run_acts
@@ -424,10 +422,9 @@ def test_settled_animations_end_where_manims_own_do(
     index, chosen = next((i, a) for i, a in enumerate(loaded.story.acts) if a.id == act)
     acts = [(act, scene_class_name(index, act), len(chosen.beats))]
     (fast,) = run_acts(module, acts, tmp_path / "fast", "l")
-    monkeypatch.setenv("NCFVID_CHECK_EXACT", "1")
-    (exact,) = run_acts(module, acts, tmp_path / "exact", "l")
+    (exact,) = run_acts(module, acts, tmp_path / "exact", "l", exact=True)
     assert fast.error is None and exact.error is None
-    assert [b["beat"] for b in fast.beats] == [b.id for b in chosen.beats]
+    assert [b.beat for b in fast.beats] == [b.id for b in chosen.beats]
     for ours, manims in zip(fast.beats, exact.beats, strict=True):
-        assert _screen(ours) == _screen(manims), ours["beat"]
-        assert ours["time"] == pytest.approx(manims["time"])
+        assert _screen(ours) == _screen(manims), ours.beat
+        assert ours.time == pytest.approx(manims.time)

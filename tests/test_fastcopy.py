@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from manim import BLUE, RED, Camera, Circle, Square, Text, Transform, VGroup, tempconfig
 
-from ncfvid.scenelib import fastcopy
+from ncfvid.scenelib import patches
 
 
 @pytest.fixture
 def stock_copy():
-    fastcopy.uninstall_fast_copy()
+    patches.uninstall_fast_copy()
     yield
-    fastcopy.uninstall_fast_copy()
+    patches.uninstall_fast_copy()
 
 
 def scene_group() -> VGroup:
@@ -49,7 +49,7 @@ def test_copy_equals_manims_and_is_independent(stock_copy):
     group = scene_group()
     stock = group.copy()
     stock_frame = frame([transform_midway(scene_group())])
-    fastcopy.install_fast_copy()
+    patches.install_fast_copy()
     fast = group.copy()
     assert state(fast) == state(stock) == state(group)
     assert frame([transform_midway(scene_group())]).tobytes() == stock_frame.tobytes()

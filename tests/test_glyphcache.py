@@ -7,14 +7,14 @@ import pytest
 from manim import RED, Text, VGroup
 from manim.mobject.svg import svg_mobject
 
-from ncfvid.scenelib import glyphcache
+from ncfvid.scenelib import glyphcache, patches
 
 
 @pytest.fixture(autouse=True)
 def no_glyph_cache():
-    glyphcache.uninstall_glyph_cache()
+    patches.uninstall_glyph_cache()
     yield
-    glyphcache.uninstall_glyph_cache()
+    patches.uninstall_glyph_cache()
 
 
 def labels() -> VGroup:
@@ -31,7 +31,7 @@ def outlines(group: VGroup) -> list[tuple]:
 
 def test_loaded_texts_equal_parsed_ones(tmp_path):
     parsed = outlines(labels())
-    glyphcache.install_glyph_cache(tmp_path)
+    patches.install_glyph_cache(tmp_path)
     stored = labels()  # parsed, and stored
     entries = sorted(tmp_path.iterdir())
     assert len(entries) == 2
@@ -46,7 +46,7 @@ def test_loaded_texts_equal_parsed_ones(tmp_path):
 
 
 def test_another_text_or_style_is_another_entry(tmp_path):
-    glyphcache.install_glyph_cache(tmp_path)
+    patches.install_glyph_cache(tmp_path)
     svg_mobject.SVG_HASH_TO_MOB_MAP.clear()
     Text("one")
     Text("one")  # the same SVG: the same entry
@@ -57,7 +57,7 @@ def test_another_text_or_style_is_another_entry(tmp_path):
 
 
 def test_a_broken_entry_is_parsed_again(tmp_path):
-    glyphcache.install_glyph_cache(tmp_path)
+    patches.install_glyph_cache(tmp_path)
     good = outlines(labels())
     for entry in tmp_path.iterdir():
         entry.write_bytes(b"not a pickle")
@@ -67,7 +67,7 @@ def test_a_broken_entry_is_parsed_again(tmp_path):
 
 
 def test_points_do_not_alias_between_loaded_copies(tmp_path):
-    glyphcache.install_glyph_cache(tmp_path)
+    patches.install_glyph_cache(tmp_path)
     labels()
     first, second = labels(), labels()
     first.shift(np.array([1.0, 0, 0]))

@@ -86,11 +86,11 @@ def mean_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
 manim = pytest.importorskip("manim")
 from manim import BLUE, LEFT, RED, RIGHT, UP, YELLOW, Circle, Scene, Square, tempconfig  # noqa: E402
 
+from ncfvid.scenelib.patches import install_fast_holds  # noqa: E402
 from ncfvid.video.holds import (  # noqa: E402
     FastHoldSceneFileWriter,
     HoldStats,
     fast_hold_encoder_spec,
-    install_fast_holds,
 )
 
 
@@ -283,7 +283,7 @@ def test_manim_cli_render_uses_fast_holds(tmp_path: Path) -> None:
         textwrap.dedent(
             """
             from manim import Scene, Square
-            from ncfvid.video.holds import install_fast_holds
+            from ncfvid.scenelib.patches import install_fast_holds
 
             class Act(Scene):
                 def setup(self):

@@ -24,7 +24,7 @@ from manim.mobject.mobject import Mobject
 
 _SHARED_TYPES = frozenset({int, float, bool, str, bytes, complex, type(None)})
 _SHARED_NAMES = frozenset({"path_obj"})
-_MANIM_DEEPCOPY = Mobject.__deepcopy__
+MANIM_DEEPCOPY = Mobject.__deepcopy__  # Manim's own (installed by ncfvid.scenelib.patches)
 
 
 def fast_deepcopy(mobject: Mobject, memo: dict[int, Any]) -> Mobject:
@@ -45,13 +45,3 @@ def fast_deepcopy(mobject: Mobject, memo: dict[int, Any]) -> Mobject:
             fields[name] = copy.deepcopy(value, memo)
     result.original_id = str(id(mobject))
     return result
-
-
-def install_fast_copy() -> None:
-    """Make every mobject copy use `fast_deepcopy` in this process (idempotent)."""
-    Mobject.__deepcopy__ = fast_deepcopy  # type: ignore[method-assign,assignment]
-
-
-def uninstall_fast_copy() -> None:
-    """Back to Manim's own copy (for tests that compare the two)."""
-    Mobject.__deepcopy__ = _MANIM_DEEPCOPY  # type: ignore[method-assign]

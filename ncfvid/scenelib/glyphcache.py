@@ -28,21 +28,14 @@ from manim.utils.iterables import hash_obj
 from ncfvid.files import write_atomic
 
 FORMAT = 1  # bump when what is pickled changes
-_MANIM_INIT_SVG = SVGMobject.init_svg_mobject
+MANIM_INIT_SVG = SVGMobject.init_svg_mobject
 _folder: Path | None = None
 
 
-def install_glyph_cache(folder: Path) -> None:
-    """Look up and store parsed SVGs in `folder` in this process."""
+def use_folder(folder: Path | None) -> None:
+    """Keep parsed SVGs in `folder` (None: in memory only); installed by ncfvid.scenelib.patches."""
     global _folder
     _folder = folder
-    SVGMobject.init_svg_mobject = _init_svg_mobject  # type: ignore[method-assign]
-
-
-def uninstall_glyph_cache() -> None:
-    global _folder
-    _folder = None
-    SVGMobject.init_svg_mobject = _MANIM_INIT_SVG  # type: ignore[method-assign]
 
 
 def entry_key(mobject: SVGMobject) -> str | None:
@@ -62,13 +55,13 @@ def entry_key(mobject: SVGMobject) -> str | None:
     return hashlib.sha256(json.dumps(made_of, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def _init_svg_mobject(self: SVGMobject, use_svg_cache: bool) -> Any:
+def init_svg_mobject(self: SVGMobject, use_svg_cache: bool) -> Any:
     """`SVGMobject.init_svg_mobject`, with the parsed outlines also looked up in, and stored to, disk."""
     memory = svg_mobject.SVG_HASH_TO_MOB_MAP
     memory_key = hash_obj(self.hash_seed) if use_svg_cache else None
     key = entry_key(self) if _folder is not None else None
     if key is None or memory_key in memory:
-        return _MANIM_INIT_SVG(self, use_svg_cache)
+        return MANIM_INIT_SVG(self, use_svg_cache)
     path = _folder / f"{key}.pickle"  # type: ignore[operator]
     parsed = _load(path)
     if parsed is None:

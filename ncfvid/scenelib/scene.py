@@ -5,7 +5,7 @@ A manim-voiceover `VoiceoverScene` that also
 - keeps named mobjects on a stage so one beat can build on what the previous beat drew,
 - records one caption cue per beat (start, end of speech, text) and writes them beside the video,
 - pads each beat with the storyboard's pause, or to its explicit length,
-- under `ncfvid render`, draws only a span of its beats (`NCFVID_BEATS`), each beat a Manim section of
+- under `ncfvid render`, draws only a span of its beats (`SceneJob.beats`), each beat a Manim section of
   its own (the earlier beats run with animations skipped, to set the stage), and keeps each beat's
   sounds out of Manim: every drawn beat's captions and sound mix (`ncfvid.video.soundtrack`) are
   written beside the clips, timed from the beat's first frame, so each beat can be cached and joined
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -38,8 +37,10 @@ from manim.utils.exceptions import EndSceneEarlyException
 from manim_voiceover import VoiceoverScene
 from manim_voiceover.tracker import VoiceoverTracker
 
-from ncfvid import renderenv
 from ncfvid.files import write_atomic
+from ncfvid.records import CLIP_FILES, Cue, DrawnBeat, drawn_beats_to_json
+from ncfvid.scenejob import SceneJob
+from ncfvid.scenelib import patches
 from ncfvid.scenelib.layout import SafeArea, fit, heading, label, use_decimal, use_font, use_words
 from ncfvid.scenelib.mobjects import RatingsGrid
 from ncfvid.scenelib.pieces import PiecesMixin
@@ -71,44 +72,27 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         use_words(self.words)
         self.area = SafeArea(self.safe_margin)
         self.stage: dict[str, Mobject] = {}
-        settings = {**self.voice, **json.loads(os.environ.get(renderenv.VOICE, "{}"))}
+        self.job = job = SceneJob.from_env()
+        settings = {**self.voice, **job.voice}
         self.pause = float(settings.get("pause", 0.4))
-        self.burn_captions = os.environ.get(renderenv.BURN_CAPTIONS) == "1"
-        self.set_speech_service(_make_speech_service(settings, self.recordings), create_subcaption=False)
-        if os.environ.get(renderenv.FAST_HOLDS, "1") == "1":
-            from ncfvid.video.holds import install_fast_holds
-
-            install_fast_holds(self)
-        if os.environ.get(renderenv.FAST_COPY, "1") == "1":
-            from ncfvid.scenelib.fastcopy import install_fast_copy
-
-            install_fast_copy()
-        if os.environ.get(renderenv.GLYPHS):
-            from ncfvid.scenelib.glyphcache import install_glyph_cache
-
-            install_glyph_cache(Path(os.environ[renderenv.GLYPHS]))
+        self.burn_captions = job.burn_captions
+        self.set_speech_service(_make_speech_service(settings, self.recordings, job), create_subcaption=False)
+        patches.install(self, job)
         # Beats drawn: all (plain Manim), or the span [first, stop) that `ncfvid render` asks for.
-        span = os.environ.get(renderenv.BEATS)
-        self.beat_span: tuple[int, int] | None = None
-        if span:
-            first, _, stop = span.partition(":")
-            self.beat_span = (int(first), int(stop))
+        self.beat_span: tuple[int, int] | None = job.beats
         self.beat_index = -1  # the beat being played (-1: before the first)
         self.beat_origin = 0.0  # scene time of the current beat's first frame
         self.beat_parts: list[dict[str, Any]] = []  # each drawn beat: captions and sounds
         # Beats drawn before from the same stage with the same code are served, not drawn (see render).
-        states = json.loads(os.environ.get(renderenv.STATES) or "{}")
-        self.state_dir = Path(states["dir"]) if states else None
-        self.state_keys: dict[str, str] = states.get("keys", {})
+        self.state_dir = Path(job.states_dir) if job.states_dir else None
+        self.state_keys: dict[int, str] = job.state_keys
         if self.beat_span is not None:
-            _draw_no_skipped_frames(self.renderer)
             self._begin_beat_part(0)  # whatever plays before the first beat belongs to it
         self.inspector = None  # `ncfvid check`: records the screen at the end of every beat
-        if os.environ.get(renderenv.INSPECT):
-            from ncfvid.check import BeatInspector
+        if job.inspect:
+            from ncfvid.scenelib.probe import BeatInspector
 
-            stills = os.environ.get(renderenv.STILLS) == "1"
-            self.inspector = BeatInspector(self, Path(os.environ[renderenv.INSPECT]), stills=stills)
+            self.inspector = BeatInspector(self, Path(job.inspect), stills=job.stills)
 
     # --- narration -----------------------------------------------------------------------------
 
@@ -141,14 +125,8 @@ class StoryScene(PiecesMixin, VoiceoverScene):
             yield tracker
         part = self._drawn_part()
         if part is not None:
-            part["cues"].append(
-                {
-                    "beat": beat,
-                    "start": round(tracker.start_t - self.beat_origin, 4),
-                    "end": round(tracker.end_t - self.beat_origin, 4),
-                    "text": caption,
-                }
-            )
+            start, end = round(tracker.start_t - self.beat_origin, 4), round(tracker.end_t - self.beat_origin, 4)
+            part["cues"].append(Cue(beat, start, end, caption))
         elapsed = self.renderer.time - start
         self.safe_wait(max(self.pause, (seconds or 0.0) - elapsed))
         if self.inspector is not None:
@@ -184,7 +162,7 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         from (`stage_fingerprint`); a clip drawn from the same state key has the same frames, sound
         and captions, whatever came before (an edited narration line before it changes how long
         that beat lasts, not what it leaves on the stage)."""
-        own = self.state_keys.get(str(index))
+        own = self.state_keys.get(index)
         if own is None or self.state_dir is None:
             return None, None
         from ncfvid.scenelib.fingerprint import stage_fingerprint
@@ -195,7 +173,7 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         except OSError:
             return state, None
         clip = self.state_dir.parent / folder
-        complete = all((clip / name).is_file() for name in renderenv.CLIP_FILES)
+        complete = all((clip / name).is_file() for name in CLIP_FILES)
         return state, (str(clip) if complete else None)
 
     def _drawn_part(self) -> dict[str, Any] | None:
@@ -266,7 +244,7 @@ class StoryScene(PiecesMixin, VoiceoverScene):
 
     def tear_down(self) -> None:
         super().tear_down()
-        folder = os.environ.get(renderenv.PARTS_DIR)
+        folder = self.job.parts_dir
         if self.beat_span is None or not folder:
             return
         # <Scene>.beats.json lists the drawn beats; each has <Scene>.beat-<index>.wav beside it.
@@ -276,14 +254,13 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         ends = [part["started"] for part in self.beat_parts[1:]] + [time.perf_counter()]
         for part, end in zip(self.beat_parts, ends, strict=False):  # no part drawn: no end either
             if part.get("served"):  # its clip folder holds its sound and captions already
-                listing.append({"index": part["index"], "served": part["served"]})
+                listing.append(DrawnBeat(part["index"], served=part["served"]))
                 continue
             sound = f"{name}.beat-{part['index']}.wav"
             write_wav(Path(folder) / sound, mix(part["sounds"]))
             seconds = round(end - part["started"], 3)  # what drawing it took: weighs it in later plans
-            record = {"index": part["index"], "cues": part["cues"], "sound": sound, "seconds": seconds}
-            listing.append({**record, "state": part["state"]})
-        write_atomic(Path(folder) / f"{name}.beats.json", json.dumps(listing, indent=1))
+            listing.append(DrawnBeat(part["index"], tuple(part["cues"]), sound, seconds, part["state"]))
+        write_atomic(Path(folder) / f"{name}.beats.json", json.dumps(drawn_beats_to_json(listing), indent=1))
 
     # --- stage: named mobjects that live across beats -----------------------------------------
 
@@ -411,27 +388,10 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         return mob
 
 
-def _draw_no_skipped_frames(renderer: Any) -> None:
-    """Let the renderer leave the pixels alone while it skips animations (the earlier beats of a span).
-
-    Manim's Cairo renderer draws the static background and a last frame of every play even when it
-    skips the play, and throws both away. Every play starts its pixels from scratch (the static
-    image is reset, then the camera), so frames drawn later are the same without them; the mobjects
-    still play (begin, interpolate to the end, finish), so the stage is the same too.
-    """
-    draw = renderer.update_frame
-
-    def update_frame(scene: Any, *args: Any, **kwargs: Any) -> None:
-        if not renderer.skip_animations:
-            draw(scene, *args, **kwargs)
-
-    renderer.update_frame = update_frame
-
-
-def _make_speech_service(settings: dict[str, Any], recordings: dict[str, str]) -> Any:
+def _make_speech_service(settings: dict[str, Any], recordings: dict[str, str], job: SceneJob) -> Any:
     from ncfvid.speech.registry import make_service
 
-    cache_dir = Path(os.environ.get(renderenv.AUDIO_CACHE, Path(config.media_dir) / "voiceovers"))
+    cache_dir = Path(job.audio_cache) if job.audio_cache else Path(config.media_dir) / "voiceovers"
     options = {k: v for k, v in settings.items() if k in ("voice", "rate")}
     options.update(settings.get("options", {}))
     return make_service(settings.get("engine", "espeak"), cache_dir=cache_dir, options=options, recordings=recordings)

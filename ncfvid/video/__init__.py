@@ -11,7 +11,7 @@ from .join import JoinResult, join_videos
 from .probe import VideoError, VideoInfo, probe
 
 if TYPE_CHECKING:
-    from .holds import FastHoldSceneFileWriter, HoldStats, install_fast_holds
+    from .holds import FastHoldSceneFileWriter, HoldStats
 
 __all__ = [
     "FastHoldSceneFileWriter",
@@ -19,12 +19,11 @@ __all__ = [
     "JoinResult",
     "VideoError",
     "VideoInfo",
-    "install_fast_holds",
     "join_videos",
     "probe",
 ]
 
-_HOLDS_NAMES = {"FastHoldSceneFileWriter", "HoldStats", "install_fast_holds"}
+_HOLDS_NAMES = {"FastHoldSceneFileWriter", "HoldStats"}
 
 
 def __getattr__(name: str) -> Any:

@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import av
 from manim import logger
@@ -30,7 +30,6 @@ from manim.scene.video_segment_encoder import VideoSegmentEncoder
 
 if TYPE_CHECKING:
     import numpy as np
-    from manim.scene.scene import Scene
 
 __all__ = [
     "FAST_HOLD_OPTIONS",
@@ -38,7 +37,6 @@ __all__ = [
     "FastHoldSegmentEncoder",
     "HoldStats",
     "fast_hold_encoder_spec",
-    "install_fast_holds",
 ]
 
 # Options every segment of a fast-hold scene is encoded with. bf=0 makes decode order equal display
@@ -203,8 +201,9 @@ class FastHoldSegmentEncoder(VideoSegmentEncoder):
 class FastHoldSceneFileWriter(SceneFileWriter):
     """A SceneFileWriter whose H.264 segments write long holds as GOP copies.
 
-    Prefer :func:`install_fast_holds`, which also patches the scene's encoder spec that Manim hashes
-    into cached segment names. For codecs other than libx264 this behaves exactly like the stock writer.
+    Prefer :func:`ncfvid.scenelib.patches.install_fast_holds`, which also patches the scene's encoder
+    spec that Manim hashes into cached segment names. For codecs other than libx264 this behaves
+    exactly like the stock writer.
     """
 
     gop_seconds: float = 1.0
@@ -250,36 +249,3 @@ class FastHoldSceneFileWriter(SceneFileWriter):
                 stats.frames_encoded,
                 stats.frames_requested,
             )
-
-
-def install_fast_holds(scene: Scene, *, gop_seconds: float = 1.0) -> None:
-    """Make this scene's static waits cost ~``gop_seconds`` of encoding each.
-
-    Call it from ``Scene.setup()`` (or ``__init__`` after ``super().__init__()``), before the first
-    ``play``/``wait``. ``Scene.__init__`` has already created the renderer's file writer via
-    ``renderer.init_scene``, so this replaces that writer and the scene's resolved encoder spec (whose
-    fingerprint is part of Manim's cache hashes). Idempotent; a no-op for non-H.264 output
-    (transparent ``.mov``, ``.webm``, images) and when nothing is written.
-    """
-    renderer: Any = scene.renderer
-    old = renderer.file_writer
-    if isinstance(old, FastHoldSceneFileWriter):
-        return
-    if renderer.num_plays or old.partial_movie_files or old._current_encode_job is not None:
-        raise RuntimeError("install_fast_holds() must be called before the first play()/wait().")
-    spec = fast_hold_encoder_spec(scene.session_spec.video_encoder)
-    if spec is None:
-        logger.debug("Fast holds not installed: output is not libx264 video.")
-        return
-    scene.session_spec = replace(scene.session_spec, video_encoder=spec)
-    scene.file_writer_settings = replace(scene.file_writer_settings, video_encoder=spec)
-    new = FastHoldSceneFileWriter(scene.file_writer_settings, gop_seconds=gop_seconds)
-    # Keep whatever setup() already recorded on the stock writer.
-    new.sections = old.sections
-    new.subcaptions = old.subcaptions
-    new.includes_sound = old.includes_sound
-    if hasattr(old, "audio_segment"):
-        new.audio_segment = old.audio_segment
-    renderer.file_writer = new
-    # A renderer that rebuilds its writer (init_scene again) keeps fast holds, with default GOP length.
-    renderer._file_writer_class = FastHoldSceneFileWriter
