@@ -352,6 +352,14 @@ def compile_(storyboard: Path, out: Path | None, template_dirs: tuple[Path, ...]
 @click.option("--dry-run", is_flag=True, help="List which acts (and beats) would render and which come from the cache.")
 @click.option("--quiet", is_flag=True, help="Print only errors and the final path.")
 @click.option("--no-check", is_flag=True, help="Render even when `ncfvid check` finds layout errors.")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["mp4", "webm", "gif"]),
+    help="Also write this format beside the MP4 (repeatable): webm = VP9 + Opus, gif = a short loop.",
+)
+@click.option("--range", "span", default=None, help="The time range of the GIF, START-END (e.g. 12-20 or 1:05-1:20).")
 @TEMPLATES
 @user_errors
 def render(
@@ -368,9 +376,15 @@ def render(
     dry_run: bool,
     quiet: bool,
     no_check: bool,
+    formats: tuple[str, ...],
+    span: str | None,
     template_dirs: tuple[Path, ...],
 ) -> None:
     """Render a storyboard to output/<stem>/<stem>.mp4 with narration and subtitles (.srt, .vtt).
+
+    The MP4 carries the chapters (one per act, also listed in .chapters.txt), the captions as a
+    subtitle track and the storyboard's music; beside it go a poster (.png) and the review page
+    (index.html, see `ncfvid serve`).
 
     Each act is its own Manim scene, rendered in subprocesses and cached beat by beat: an unchanged
     beat is never rendered again, and an edited beat re-renders with the later beats of its act only.
@@ -380,14 +394,16 @@ def render(
     Examples:
       ncfvid render storyboards/ncf.yaml -q l
       ncfvid render storyboards/ncf.yaml --act architecture --draft
+      ncfvid render storyboards/ncf.yaml --act architecture --format gif
     """
     import os
     import shutil
 
     from ncfvid.compiler import scene_class_name, write_module
     from ncfvid.pipeline import compile_prepared
-    from ncfvid.render import RenderSettings, assemble, plan, render_jobs, start_fork_server
+    from ncfvid.render import RenderSettings, plan, render_jobs, start_fork_server
 
+    gif_range = _time_range(span, formats)
     started = time.perf_counter()
     # Manim runs fork from a server that imports Manim while the storyboard is prepared (see
     # ncfvid.forkserver); it stops with the command, however that ends. A dry run needs none.
@@ -484,17 +500,34 @@ def render(
             click.echo(f"Checked {checked} beats: no layout problems")
     name = prepared.loaded.stem if not acts else f"{prepared.loaded.stem}-" + "-".join(a.id for _, a in chosen)
     video = folder / f"{name}.mp4"
-    # The video is already the join of exactly these clips: nothing to do (a no-change re-render).
-    manifest = video.with_name(f".{video.name}.clips.json")
-    keys = json.dumps([clip.key for clip in render_plan.clips])
-    if video.is_file() and manifest.is_file() and manifest.read_text(encoding="utf-8") == keys:
-        from ncfvid.video.probe import probe
-
-        length = probe(video).duration
-    else:
-        length, _ = assemble(render_plan.clips, video)
-        manifest.write_text(keys, encoding="utf-8")
+    length = _publish(prepared.loaded, render_plan.clips, video, formats, gif_range)
     progress.finish(video, length, time.perf_counter() - started)
+
+
+def _time_range(span: str | None, formats: tuple[str, ...]) -> tuple[float, float] | None:
+    """--range as (start, end) seconds; a usage error when it is malformed or there is no GIF to cut."""
+    if span is None:
+        return None
+    if "gif" not in formats:
+        raise click.UsageError("--range chooses the span of the GIF: add --format gif")
+    from ncfvid.publish.formats import parse_range
+
+    try:
+        return parse_range(span)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--range") from None
+
+
+def _publish(loaded: Any, clips: Any, video: Path, formats: tuple[str, ...], gif_range: Any) -> float:
+    """Join and publish (see ncfvid.publish.assemble); returns the video's length."""
+    from ncfvid.publish.assemble import publish
+    from ncfvid.publish.formats import FormatError
+    from ncfvid.video.probe import VideoError
+
+    try:
+        return publish(loaded, clips, video, formats=formats or ("mp4",), gif_range=gif_range).length
+    except (FormatError, VideoError) as err:
+        raise UserError.single(loaded.yaml.filename, str(err)) from None
 
 
 def _check_engine(settings: dict[str, Any], loaded: Any, from_command_line: bool) -> None:
@@ -510,6 +543,85 @@ def _check_engine(settings: dict[str, Any], loaded: Any, from_command_line: bool
             raise UserError.single(loaded.yaml.filename, f"--engine {settings['engine']}: {err}") from None
         line, column = loaded.yaml.positions.locate(("voice", "engine"))
         raise UserError.single(loaded.yaml.filename, str(err), line=line, column=column, path="voice.engine") from None
+
+
+@cli.command()
+@STORYBOARD
+@OUTPUT
+@click.option("-q", "--quality", type=click.Choice(["l", "m", "h", "k"]), default=None, help="Render quality.")
+@click.option("--draft", is_flag=True, help="Silent narration timed from the words-per-minute rate (fast).")
+@click.option("--pdf", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Where to write it.")
+@click.pass_context
+@user_errors
+def handout(
+    ctx: click.Context, storyboard: Path, out: Path | None, quality: str | None, draft: bool, pdf: Path | None
+) -> None:
+    """Write a PDF handout: one page per beat with its last frame, its narration and its time.
+
+    Renders first (only what is not cached), then writes output/<stem>/<stem>.pdf.
+
+    \b
+    Example:
+      ncfvid handout storyboards/ncf.yaml && pdftoppm -png -r 40 output/ncf/ncf.pdf /tmp/page
+    """
+    from ncfvid.pipeline import load, output_dir
+    from ncfvid.publish.assemble import read_published
+    from ncfvid.publish.handout import write_handout
+
+    ctx.invoke(render, storyboard=storyboard, out=out, quality=quality, draft=draft, quiet=True)
+    loaded = load(storyboard)
+    folder = output_dir(loaded, out)
+    published = read_published(folder / f"{loaded.stem}.mp4")
+    path = write_handout(pdf or folder / f"{loaded.stem}.pdf", loaded.story.title, published.beats, folder)
+    click.echo(f"{path}  ({len(published.beats)} pages)")
+
+
+@cli.command()
+@STORYBOARD
+@OUTPUT
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: any free port.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--watch", is_flag=True, help="Render now and on every save of the storyboard; the page reloads.")
+@click.option("-q", "--quality", type=click.Choice(["l", "m", "h", "k"]), default=None, help="Render quality.")
+@click.option("--draft", is_flag=True, help="Silent narration timed from the words-per-minute rate (fast).")
+@user_errors
+def serve(
+    storyboard: Path, out: Path | None, port: int, host: str, watch: bool, quality: str | None, draft: bool
+) -> None:
+    """Serve the review page (output/<stem>/index.html) on this machine.
+
+    With --watch, every save of the storyboard renders again (only the changed beats) and the open
+    page reloads itself, at the same place in the video, once the new video is ready.
+
+    \b
+    Example:
+      ncfvid serve storyboards/ncf.yaml --watch --draft
+    """
+    from ncfvid.pipeline import load, output_dir
+    from ncfvid.publish.serve import PortInUse, Watcher, make_server
+
+    loaded = load(storyboard)
+    folder = output_dir(loaded, out)
+    if not watch and not (folder / "index.html").is_file():
+        raise UserError.single(loaded.yaml.filename, f"no review page in {folder}/ yet: render first, or add --watch")
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        server = make_server(folder, host, port)
+    except PortInUse as err:
+        raise UserError.single(loaded.yaml.filename, str(err)) from None
+    watcher = None
+    if watch:
+        args = ["-o", str(folder), *(["-q", quality] if quality else []), *(["--draft"] if draft else [])]
+        watcher = Watcher(storyboard, args, lambda line: click.echo(line, err=True))
+        watcher.start()
+    address = f"http://{host}:{server.server_address[1]}/"
+    click.echo(f"Serving {folder / 'index.html'} at {address} (Ctrl-C stops)", err=False)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        if watcher is not None:
+            watcher.stop()
+        server.server_close()
 
 
 @cli.command()

@@ -369,19 +369,3 @@ def _alive(pid: int) -> bool:
     except OSError:
         return True  # exists, owned by someone else
     return True
-
-
-def assemble(clips: Sequence[BeatClip], video_path: Path) -> tuple[float, list[float]]:
-    """Join the beat clips into the final video and write its SRT and VTT; returns (length, part starts)."""
-    from ncfvid.subtitles import join_act_cues, split_caption, write_subtitles
-    from ncfvid.video.join import join_videos
-
-    result = join_videos([c.folder / "clip.mp4" for c in clips], video_path, [c.folder / "sound.wav" for c in clips])
-    parts = []
-    for clip, start in zip(clips, result.part_starts, strict=True):
-        raw = json.loads((clip.folder / "cues.json").read_text(encoding="utf-8"))
-        parts.append(([cue for c in raw for cue in split_caption(c["text"], c["start"], c["end"])], start))
-    ends = [*result.part_starts[1:], result.info.duration]
-    lengths = [end - start for start, end in zip(result.part_starts, ends, strict=True)]
-    write_subtitles(join_act_cues(parts, lengths), video_path.with_suffix(".srt"), video_path.with_suffix(".vtt"))
-    return result.info.duration, list(result.part_starts)

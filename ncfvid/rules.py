@@ -37,12 +37,16 @@ QUOTABLE = (
 
 def check_storyboard(story: Storyboard, base_dir: Path) -> list[Finding]:
     """All shape and consistency findings, in storyboard order."""
+    from ncfvid.publish.checks import check_music, check_thumbnail
+
     return [
         *check_table_shape(story),
         *check_target_is_missing(story),
         *check_known_ratings_exist(story),
         *check_beats(story, base_dir),
         *check_texts(story),
+        *check_music(story, base_dir),
+        *check_thumbnail(story),
     ]
 
 

@@ -175,6 +175,16 @@ class VoiceSettings(Strict):
     )
 
 
+class Music(Strict):
+    """Background music under the narration: it loops (or is cut) to fill its span, fades in and out,
+    and ducks while someone speaks. The mix never clips."""
+
+    file: str = Field(min_length=1, description="An audio file (WAV, MP3, OGG, FLAC, ...), relative to the storyboard.")
+    volume: float = Field(-18, ge=-60, le=0, description="The music's level where nobody speaks, in dB.")
+    duck: float = Field(-12, ge=-60, le=0, description="How much lower it goes while someone speaks, in dB.")
+    fade: float = Field(1.5, ge=0, le=30, description="Seconds of fade-in at its start and fade-out at its end.")
+
+
 class Scale(Strict):
     """The rating scale."""
 
@@ -515,6 +525,9 @@ class Act(Strict):
     id: Identifier = Field(description="Unique act id; names the scene and the cached clip.")
     title: str = Field(max_length=120, description="A human name for the act (not shown unless a beat shows it).")
     beats: list[Beat] = Field(min_length=1, description="The beats, in order.")
+    music: Music | Literal[False] | None = Field(
+        None, description="Other background music for this act only, or false for none (default: the video's)."
+    )
 
     @field_validator("beats")
     @classmethod
@@ -541,6 +554,13 @@ class Storyboard(Strict):
     data: Data = Field(description="The ratings table the story is about.")
     model: ModelSettings = Field(default_factory=ModelSettings, description="The NCF model trained on the data.")
     acts: list[Act] = Field(min_length=1, description="The acts, in order.")
+    music: Music | None = Field(None, description="Background music under the whole video.")
+    thumbnail: str | None = Field(
+        None,
+        max_length=82,
+        description="The beat whose last frame is the poster image: 'act.beat', or a beat id used once "
+        "(default: the first beat).",
+    )
 
     @field_validator("acts")
     @classmethod

@@ -15,17 +15,20 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 import av
 import numpy as np
 
 from .probe import VideoError, VideoInfo, probe
 from .soundtrack import Track, read_wav, resample
+from .texttracks import add_chapters, add_subtitle_tracks
 
-__all__ = ["JoinResult", "join_videos"]
+__all__ = ["Bed", "Extras", "JoinResult", "join_videos"]
 
 AUDIO_BIT_RATE = 96_000  # per channel; ample for speech (espeak-ng speaks at 22.05 kHz)
 _AAC_FRAME = 1024  # samples per AAC-LC frame
@@ -35,6 +38,27 @@ _AAC_FRAME = 1024  # samples per AAC-LC frame
 class JoinResult:
     info: VideoInfo
     part_starts: list[float]  # start of each part in the joined video, seconds (for subtitles)
+
+
+class Bed(Protocol):
+    """Sound laid under the narration (background music): its rate and channels count towards the
+    track's, and it is computed from the whole placed narration before anything is encoded."""
+
+    rate: int
+    channels: int
+
+    def mix(self, speech: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
+        """(samples to add, shape (channels, n); the gain for the speech) for `speech` at `rate`."""
+        ...
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What the joined file carries besides picture and sound, on the joined video's clock (seconds)."""
+
+    subtitles: Sequence[tuple[str, Sequence[tuple[float, float, str]]]] = ()  # (ISO 639-2 code, cues)
+    chapters: Sequence[tuple[float, float, str]] = ()  # (start, end, title)
+    bed: Bed | None = None
 
 
 def _check_compatible(parts: list[Path], infos: list[VideoInfo], extradata: list[bytes | None]) -> None:
@@ -69,6 +93,8 @@ class _AudioTrack:
         self.stream = container.add_stream("aac", rate=rate, layout=layout, options={"aac_coder": "fast"})
         self.stream.bit_rate = AUDIO_BIT_RATE * self.channels
         self.samples = 0  # samples accepted so far (the track's current end)
+        self.bed: np.ndarray | None = None  # added to whatever is pushed, sample for sample
+        self.gain = np.float32(1)
         self._pending: list[np.ndarray] = []
         self._pending_len = 0
         self._pts = 0
@@ -76,6 +102,10 @@ class _AudioTrack:
     def push(self, chunk: np.ndarray) -> None:
         if chunk.shape[1] == 0:
             return
+        if self.bed is not None:
+            under = self.bed[:, self.samples : self.samples + chunk.shape[1]]
+            chunk = chunk * self.gain
+            chunk[:, : under.shape[1]] += under
         self._pending.append(chunk)
         self._pending_len += chunk.shape[1]
         self.samples += chunk.shape[1]
@@ -176,13 +206,20 @@ def _write_part(
             audio.silence(end_sample - audio.samples)
 
 
-def join_videos(parts: list[Path], output: Path, soundtracks: list[Path | None] | None = None) -> JoinResult:
+def join_videos(
+    parts: list[Path],
+    output: Path,
+    soundtracks: list[Path | None] | None = None,
+    extras: Callable[[list[float], float], Extras] | None = None,
+) -> JoinResult:
     """Concatenate act videos into ``output`` (written atomically) and report where each part starts.
 
     All parts need the same video size, frame rate, codec, pixel format and codec parameters (as
     rendered by one ncfvid configuration). ``soundtracks`` gives each part a WAV that replaces its
     own audio (None: use the part's audio stream). If any part has sound, the output has one AAC track
-    at the highest sample rate among them; parts without sound contribute silence.
+    at the highest sample rate among them; parts without sound contribute silence. ``extras`` is
+    called with each part's start and the total length, and gives subtitle tracks, chapters and a
+    bed (which needs every part's soundtrack) to write into the file as well.
     Raises VideoError; ``output`` is only replaced on success.
     """
     parts = [Path(p) for p in parts]
@@ -212,6 +249,11 @@ def join_videos(parts: list[Path], output: Path, soundtracks: list[Path | None] 
         bounds.append(bounds[-1] + Fraction(info.frame_count) / fps)
     rates = [t.rate for t in tracks if t is not None]
     rates += [i.audio_sample_rate or 0 for i, t in zip(infos, tracks, strict=True) if t is None and i.has_audio]
+    extra = extras([float(b) for b in bounds[:-1]], float(bounds[-1])) if extras is not None else Extras()
+    if extra.bed is not None:
+        if any(track is None for track in tracks):
+            raise VideoError("background music needs every part's soundtrack WAV")
+        rates.append(extra.bed.rate)
 
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=".joining.mp4", dir=output.parent)
@@ -229,7 +271,16 @@ def join_videos(parts: list[Path], output: Path, soundtracks: list[Path | None] 
                 out_video = out.add_stream_from_template(template=template)
                 audio = None
                 if rates:
-                    audio = _AudioTrack(out, max(rates), _widest_layout(parts, infos, tracks))
+                    layout = _widest_layout(parts, infos, tracks, extra.bed.channels if extra.bed else 1)
+                    audio = _AudioTrack(out, max(rates), layout)
+                    if extra.bed is not None:
+                        speech = _placed(tracks, bounds, audio.rate, audio.channels)  # type: ignore[arg-type]
+                        bed, gain = extra.bed.mix(speech, audio.rate)
+                        audio.bed, audio.gain = bed.astype(np.float32, copy=False), np.float32(gain)
+                subtitles = add_subtitle_tracks(out, extra.subtitles)
+                add_chapters(out, extra.chapters)
+                for packet in subtitles:  # the muxer interleaves them with the picture by time
+                    out.mux(packet)
                 for path, start, end, track in zip(parts, bounds[:-1], bounds[1:], tracks, strict=True):
                     try:
                         _write_part(path, out, out_video, audio, start, end, track)
@@ -251,8 +302,17 @@ def join_videos(parts: list[Path], output: Path, soundtracks: list[Path | None] 
     return JoinResult(info=info, part_starts=[float(b) for b in bounds[:-1]])
 
 
-def _widest_layout(parts: list[Path], infos: list[VideoInfo], tracks: list[Track | None]) -> str:
-    channels = 1
+def _placed(tracks: list[Track], bounds: list[Fraction], rate: int, channels: int) -> np.ndarray:
+    """The whole narration as `_write_part` places it: each part's track from its start, cut at its end."""
+    out = np.zeros((channels, round(bounds[-1] * rate)), np.float32)
+    for track, start, end in zip(tracks, bounds[:-1], bounds[1:], strict=True):
+        first, last = round(start * rate), round(end * rate)
+        samples = resample(track, rate, channels).samples[:, : last - first]
+        out[:, first : first + samples.shape[1]] = samples
+    return out
+
+
+def _widest_layout(parts: list[Path], infos: list[VideoInfo], tracks: list[Track | None], channels: int = 1) -> str:
     for path, info, track in zip(parts, infos, tracks, strict=True):
         if track is not None:
             channels = max(channels, track.channels)

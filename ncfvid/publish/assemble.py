@@ -1,0 +1,268 @@
+"""The last step of `ncfvid render`: join the beat clips into the video with its chapters, subtitle
+tracks and music, then write the captions, the chapter list, the stills, the poster, the review page
+and any other format asked for.
+
+Everything is skipped when the video on disk was published from exactly the same clips and settings
+(a manifest beside it records the key), so an unchanged re-render writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ncfvid.files import write_atomic
+from ncfvid.pipeline import Loaded
+from ncfvid.render import BeatClip
+from ncfvid.subtitles import Cue, join_act_cues, split_caption, write_subtitles
+
+__all__ = ["BeatEntry", "Published", "iso639_2", "publish", "read_published", "review_data"]
+
+# ISO 639-1 -> 639-2/T, the codes MP4 tags streams with (a code not listed is written "und").
+_ISO639_2 = {
+    "ar": "ara", "cs": "ces", "da": "dan", "de": "deu", "el": "ell", "en": "eng", "es": "spa", "fi": "fin",
+    "fr": "fra", "he": "heb", "hi": "hin", "hu": "hun", "it": "ita", "ja": "jpn", "ko": "kor", "nl": "nld",
+    "no": "nor", "pl": "pol", "pt": "por", "ro": "ron", "ru": "rus", "sv": "swe", "tr": "tur", "uk": "ukr",
+    "zh": "zho",
+}  # fmt: skip
+REVIEW_DATA = "review.json"  # the page's data (and what `ncfvid handout` and `serve --watch` read)
+
+
+def iso639_2(language: str) -> str:
+    """The three-letter code of `language` ('de', 'de-AT', 'deu', 'en-us' …), 'und' if unknown."""
+    code = re.split(r"[-_]", language.lower(), maxsplit=1)[0]
+    return code if len(code) == 3 else _ISO639_2.get(code, "und")
+
+
+@dataclass(frozen=True)
+class BeatEntry:
+    """A beat as the review page and the handout show it."""
+
+    act: str
+    act_title: str
+    beat: str
+    start: float
+    end: float
+    narration: str
+    still: str  # relative to the output folder
+
+
+@dataclass(frozen=True)
+class Published:
+    video: Path
+    length: float
+    beats: list[BeatEntry]
+    chapters: list[tuple[float, float, str]]
+    version: str  # changes whenever the video does
+
+
+def _clip_cues(clip: BeatClip) -> tuple[list[Cue], str]:
+    raw = json.loads((clip.folder / "cues.json").read_text(encoding="utf-8"))
+    cues = [cue for c in raw for cue in split_caption(c["text"], c["start"], c["end"])]
+    return cues, " ".join(str(c["text"]) for c in raw)
+
+
+def _act_spans(clips: Sequence[BeatClip], starts: Sequence[float], length: float) -> list[tuple[str, float, float]]:
+    """(act id, start, end) of each act in the joined video."""
+    spans: list[tuple[str, float, float]] = []
+    ends = [*starts[1:], length]
+    for clip, start, end in zip(clips, starts, ends, strict=True):
+        if spans and spans[-1][0] == clip.act_id:
+            spans[-1] = (clip.act_id, spans[-1][1], end)
+        else:
+            spans.append((clip.act_id, start, end))
+    return spans
+
+
+def publish(
+    loaded: Loaded,
+    clips: Sequence[BeatClip],
+    video: Path,
+    *,
+    language: str | None = None,
+    formats: Sequence[str] = ("mp4",),
+    gif_range: tuple[float, float] | None = None,
+) -> Published:
+    """Join `clips` into `video` and write everything published beside it (see the module's notes)."""
+    from ncfvid.publish.music import MusicBed, music_key, schedule
+    from ncfvid.video.join import Extras, join_videos
+
+    story = loaded.story
+    titles = {act.id: act.title for act in story.acts}
+    lang = iso639_2(language or story.voice.voice)
+    folder = video.parent
+    per_clip = [_clip_cues(clip) for clip in clips]
+    found: dict[str, Any] = {}
+
+    def extras(starts: list[float], length: float) -> Extras:
+        ends = [*starts[1:], length]
+        cues = join_act_cues(
+            [(c, s) for (c, _), s in zip(per_clip, starts, strict=True)],
+            [e - s for s, e in zip(starts, ends, strict=True)],
+        )
+        chapters = [(s, e, titles[a]) for a, s, e in _act_spans(clips, starts, length)]
+        spans = schedule(story, loaded.path.parent, _act_spans(clips, starts, length))
+        found.update(cues=cues, chapters=chapters, starts=starts, length=length, music=music_key(spans))
+        subtitles = [(lang, [(c.start, c.end, c.text) for c in cues])]
+        return Extras(subtitles=subtitles, chapters=chapters, bed=MusicBed(spans) if spans else None)
+
+    key = _publish_key(loaded, clips, lang, formats, gif_range)
+    manifest = video.with_name(f".{video.name}.clips.json")
+    own_data = video.with_name(f".{video.name}.{REVIEW_DATA}")
+    keys = json.dumps([clip.key for clip in clips])  # the clips joined (tests and tools read it)
+    if _up_to_date(video, (manifest, keys), (own_data, key)):
+        published = _from_data(video, json.loads(own_data.read_text(encoding="utf-8")))
+    else:
+        join_videos([c.folder / "clip.mp4" for c in clips], video, [c.folder / "sound.wav" for c in clips], extras)
+        write_subtitles(found["cues"], video.with_suffix(".srt"), video.with_suffix(".vtt"))
+        write_atomic(video.with_suffix(".chapters.txt"), chapter_list(found["chapters"]))
+        beats = _beat_entries(loaded, clips, per_clip, found["starts"], found["length"], folder)
+        version = hashlib.sha256((key + json.dumps(found["music"])).encode()).hexdigest()[:16]
+        published = Published(video, found["length"], beats, found["chapters"], version)
+        _poster(story, beats, folder, video)
+        _other_formats(published, formats, gif_range)
+        write_atomic(own_data, json.dumps({**review_data(published), "key": key}, indent=1, ensure_ascii=False))
+        write_atomic(manifest, keys)
+    _write_page(published, story.title, lang)
+    return published
+
+
+def _write_page(published: Published, title: str, lang: str) -> None:
+    """The review page of the video just published, and its data (last: a page polling it reloads)."""
+    from ncfvid.publish.review import write_review
+
+    folder = published.video.parent
+    write_review(published, title, lang)
+    data = json.dumps(review_data(published), indent=1, ensure_ascii=False)
+    current = folder / REVIEW_DATA
+    if not current.is_file() or current.read_text(encoding="utf-8") != data:
+        write_atomic(current, data)
+
+
+def _publish_key(
+    loaded: Loaded, clips: Sequence[BeatClip], lang: str, formats: Sequence[str], span: tuple[float, float] | None
+) -> str:
+    story = loaded.story
+    from ncfvid.publish.music import _file_digest
+
+    music = [m.model_dump() for m in [story.music, *(a.music or None for a in story.acts)] if m]
+    payload = {
+        "clips": [clip.key for clip in clips],
+        "titles": [(a.id, a.title) for a in story.acts],
+        "lang": lang,
+        "music": music,
+        "music_files": [_file_digest(str((loaded.path.parent / m["file"]).resolve())) for m in music],
+        "acts_music": [a.music is False for a in story.acts],
+        "thumbnail": story.thumbnail,
+        "formats": sorted(formats),
+        "gif": span,
+        "publish": _source_digest(),
+    }
+    return json.dumps(payload, sort_keys=True)
+
+
+def _source_digest() -> str:
+    """A hash of this package and the join (a change to either publishes again)."""
+    digest = hashlib.sha256()
+    root = Path(__file__).parent
+    for file in sorted([*root.glob("*.py"), *root.glob("*.j2"), root.parent / "video" / "join.py"]):
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _up_to_date(video: Path, manifest: tuple[Path, str], data: tuple[Path, str]) -> bool:
+    """Whether `video` was published from the same clips (`manifest` holds their keys) with the same
+    settings (the review data holds the whole key)."""
+    try:
+        same_clips = manifest[0].read_text(encoding="utf-8") == manifest[1]
+        return video.is_file() and same_clips and json.loads(data[0].read_text(encoding="utf-8")).get("key") == data[1]
+    except (OSError, ValueError):
+        return False
+
+
+def chapter_list(chapters: Sequence[tuple[float, float, str]]) -> str:
+    """`mm:ss Title` lines (`h:mm:ss` past an hour), the format video platforms read from a description."""
+    lines = []
+    for start, _, title in chapters:
+        seconds = int(start)
+        hours, rest = divmod(seconds, 3600)
+        stamp = f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+        lines.append(f"{stamp} {title}")
+    return "\n".join(lines) + "\n"
+
+
+def _beat_entries(
+    loaded: Loaded,
+    clips: Sequence[BeatClip],
+    per_clip: Sequence[tuple[list[Cue], str]],
+    starts: Sequence[float],
+    length: float,
+    folder: Path,
+) -> list[BeatEntry]:
+    from ncfvid.publish.stills import still
+
+    acts = {act.id: act for act in loaded.story.acts}
+    stills = folder / "stills"
+    entries = []
+    ends = [*starts[1:], length]
+    for clip, (_, narration), start, end in zip(clips, per_clip, starts, ends, strict=True):
+        act = acts[clip.act_id]
+        path = still(clip.folder, clip.key, stills)
+        entries.append(
+            BeatEntry(act.id, act.title, act.beats[clip.index].id, start, end, narration, f"stills/{path.name}")
+        )
+    keep = {Path(e.still).name for e in entries}
+    for old in stills.glob("*.png"):  # stills of beats no longer in the video
+        if old.name not in keep:
+            old.unlink(missing_ok=True)
+    return entries
+
+
+def _poster(story: Any, beats: Sequence[BeatEntry], folder: Path, video: Path) -> None:
+    """`<video>.png`: the still of the `thumbnail:` beat (the first rendered beat if it is not rendered)."""
+    from ncfvid.publish.checks import thumbnail_beat
+
+    chosen = thumbnail_beat(story)
+    entry = next((b for b in beats if (b.act, b.beat) == chosen), beats[0])
+    write_atomic(video.with_suffix(".png"), (folder / entry.still).read_bytes())
+
+
+def _other_formats(published: Published, formats: Sequence[str], gif_range: tuple[float, float] | None) -> None:
+    from ncfvid.publish import formats as convert
+
+    if "webm" in formats:
+        convert.to_webm(published.video, published.video.with_suffix(".webm"), published.chapters)
+    if "gif" in formats:
+        start, end = gif_range or (0.0, published.length)
+        convert.to_gif(published.video, published.video.with_suffix(".gif"), start, min(end, published.length))
+
+
+def review_data(published: Published) -> dict[str, Any]:
+    return {
+        "version": published.version,
+        "video": published.video.name,
+        "length": published.length,
+        "chapters": [list(c) for c in published.chapters],
+        "beats": [asdict(b) for b in published.beats],
+    }
+
+
+def read_published(video: Path) -> Published:
+    """What the last render published as `video` (from its review data); raises UserError if none."""
+    from ncfvid.diagnostics import UserError
+
+    try:
+        return _from_data(video, json.loads(video.with_name(f".{video.name}.{REVIEW_DATA}").read_text("utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UserError.single(str(video), "no published render of this video: run `ncfvid render` first") from None
+
+
+def _from_data(video: Path, data: dict[str, Any]) -> Published:
+    beats = [BeatEntry(**b) for b in data["beats"]]
+    chapters = [(float(s), float(e), str(t)) for s, e, t in data["chapters"]]
+    return Published(video, float(data["length"]), beats, chapters, str(data["version"]))

@@ -1,0 +1,91 @@
+"""The review page, `output/<stem>/index.html`: the video with its caption tracks and chapters, and
+the storyboard sheet beside it (each beat's still, narration and start); clicking a beat or a
+chapter seeks the video there. Served by `ncfvid serve`, the page polls `review.json` and reloads
+itself, at the same place in the video, when a new render is published.
+
+User text reaches the page only through Jinja2's HTML autoescaping.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import jinja2
+
+from ncfvid.files import write_atomic
+
+if TYPE_CHECKING:
+    from ncfvid.publish.assemble import Published
+
+__all__ = ["stamp", "write_review"]
+
+PAGE = "index.html"
+_LANGUAGE_NAMES = {"eng": "English", "deu": "Deutsch", "fra": "Français", "spa": "Español", "ita": "Italiano"}
+
+
+def stamp(seconds: float) -> str:
+    """`mm:ss` (`h:mm:ss` past an hour)."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["stamp"] = stamp
+    return environment.get_template("review.html.j2")
+
+
+def _tracks(video: Path, lang: str) -> list[dict[str, str]]:
+    """The video's own captions first, then any other language's beside it (`<stem>.<lang>.vtt`)."""
+    tracks = [{"src": video.with_suffix(".vtt").name, "lang": lang[:2] if lang != "und" else "und"}]
+    tracks[0]["label"] = _LANGUAGE_NAMES.get(lang, lang)
+    for other in sorted(video.parent.glob(f"{video.stem}.*.vtt")):
+        code = other.suffixes[-2].lstrip(".")
+        if 2 <= len(code) <= 3 and code.isalpha():
+            tracks.append({"src": other.name, "lang": code, "label": code})
+    return tracks
+
+
+def write_review(published: Published, title: str, lang: str) -> Path:
+    """Write the page for `published` into its folder (atomically) and return its path."""
+    from ncfvid.publish.assemble import REVIEW_DATA
+
+    video = published.video
+    folder = video.parent
+    links = [(label, name) for label, name in _downloads(video) if (folder / name).is_file()]
+    html = _template().render(
+        title=title,
+        lang2=lang[:2],
+        video=video.name,
+        poster=video.with_suffix(".png").name,
+        version=published.version,
+        tracks=_tracks(video, lang),
+        chapters=published.chapters,
+        beats=published.beats,
+        links=links,
+        data=REVIEW_DATA,
+    )
+    return write_atomic(folder / PAGE, html)
+
+
+def _downloads(video: Path) -> list[tuple[str, str]]:
+    return [
+        ("MP4", video.name),
+        ("WebM", video.with_suffix(".webm").name),
+        ("GIF", video.with_suffix(".gif").name),
+        ("Poster", video.with_suffix(".png").name),
+        ("Handout (PDF)", video.with_suffix(".pdf").name),
+        ("Chapters", video.with_suffix(".chapters.txt").name),
+        ("SRT", video.with_suffix(".srt").name),
+        ("WebVTT", video.with_suffix(".vtt").name),
+    ]
