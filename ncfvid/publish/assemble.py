@@ -18,7 +18,7 @@ from typing import Any
 
 from ncfvid.files import write_atomic
 from ncfvid.pipeline import Loaded
-from ncfvid.render import BeatClip
+from ncfvid.renderplan import BeatClip
 from ncfvid.subtitles import Cue, join_act_cues, split_caption, write_subtitles
 
 __all__ = ["BeatEntry", "Published", "iso639_2", "publish", "read_published", "review_data"]
