@@ -125,8 +125,8 @@ class StoryScene(PiecesMixin, VoiceoverScene):
             yield tracker
         part = self._drawn_part()
         if part is not None:
-            start, end = round(tracker.start_t - self.beat_origin, 4), round(tracker.end_t - self.beat_origin, 4)
-            part["cues"].append(Cue(beat, start, end, caption))
+            spoken = round(tracker.start_t - self.beat_origin, 4), round(tracker.end_t - self.beat_origin, 4)
+            part["cues"].append(Cue(beat, *spoken, caption))
         elapsed = self.renderer.time - start
         self.safe_wait(max(self.pause, (seconds or 0.0) - elapsed))
         if self.inspector is not None:
