@@ -119,6 +119,7 @@ def test_music_ducks_under_speech_and_never_clips(tmp_path: Path) -> None:
         out.writeframes((tone * 32767).astype("<i2").tobytes())
     ncfvid("render", "music.yaml", "-q", "l", cwd=tmp_path)  # espeak: real speech with gaps
     with av.open(str(tmp_path / "output" / "music" / "music.mp4")) as container:
+        assert container.duration / av.time_base == pytest.approx(13, abs=0.15)  # every beat's `seconds:` kept
         stream = container.streams.audio[0]
         rate = stream.codec_context.sample_rate
         audio = np.concatenate([f.to_ndarray() for f in container.decode(stream)], axis=1)
