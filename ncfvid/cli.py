@@ -565,7 +565,7 @@ def handout(
       ncfvid handout storyboards/ncf.yaml && pdftoppm -png -r 40 output/ncf/ncf.pdf /tmp/page
     """
     from ncfvid.pipeline import load, output_dir
-    from ncfvid.publish.assemble import read_published
+    from ncfvid.publish.assemble import read_published, write_page
     from ncfvid.publish.handout import write_handout
 
     ctx.invoke(render, storyboard=storyboard, out=out, quality=quality, draft=draft, quiet=True)
@@ -573,6 +573,7 @@ def handout(
     folder = output_dir(loaded, out)
     published = read_published(folder / f"{loaded.stem}.mp4")
     path = write_handout(pdf or folder / f"{loaded.stem}.pdf", loaded.story.title, published.beats, folder)
+    write_page(published)  # the page links the handout
     click.echo(f"{path}  ({len(published.beats)} pages)")
 
 

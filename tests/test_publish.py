@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from ncfvid.pipeline import load
-from ncfvid.publish.assemble import BeatEntry, chapter_list, iso639_2
+from ncfvid.publish.assemble import BeatEntry, chapter_list, iso639_1, iso639_2
 from ncfvid.publish.formats import FormatError, parse_range, to_gif, to_webm
 from ncfvid.publish.handout import write_handout
 from ncfvid.publish.music import PEAK_LIMIT, MusicBed, Span, duck_envelope, schedule
@@ -212,6 +212,7 @@ def test_chapter_list_ranges_and_language_codes() -> None:
         with pytest.raises(ValueError):
             parse_range(bad)
     assert [iso639_2(x) for x in ("en-us", "de", "deu", "xx")] == ["eng", "deu", "deu", "und"]
+    assert [iso639_1(x) for x in ("eng", "spa", "und")] == ["en", "es", "und"]
 
 
 def test_gif_is_a_small_loop_and_webm_has_vp9_and_opus(parts, tmp_path: Path) -> None:

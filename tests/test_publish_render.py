@@ -85,6 +85,10 @@ def test_webm_gif_and_poster(tiny: Path) -> None:
         assert poster.size == (854, 480)
     first = json.loads((out / "review.json").read_text(encoding="utf-8"))["beats"][0]
     assert (out / first["still"]).read_bytes() == (out / "tiny.png").read_bytes()
+    made = {name: (out / name).stat().st_mtime_ns for name in ("tiny.mp4", "tiny.webm", "tiny.gif")}
+    ncfvid("render", "tiny.yaml", "-q", "l", "--draft", cwd=tiny)  # no format asked: nothing is made again
+    ncfvid("render", "tiny.yaml", "-q", "l", "--draft", "--format", "webm", cwd=tiny)
+    assert {name: (out / name).stat().st_mtime_ns for name in made} == made
 
 
 def test_handout_one_page_per_beat(tiny: Path) -> None:

@@ -21,7 +21,7 @@ from ncfvid.pipeline import Loaded
 from ncfvid.renderplan import BeatClip
 from ncfvid.subtitles import Cue, join_act_cues, split_caption, write_subtitles
 
-__all__ = ["BeatEntry", "Published", "iso639_2", "publish", "read_published", "review_data"]
+__all__ = ["BeatEntry", "Published", "iso639_1", "iso639_2", "publish", "read_published", "review_data"]
 
 # ISO 639-1 -> 639-2/T, the codes MP4 tags streams with (a code not listed is written "und").
 _ISO639_2 = {
@@ -37,6 +37,11 @@ def iso639_2(language: str) -> str:
     """The three-letter code of `language` ('de', 'de-AT', 'deu', 'en-us' …), 'und' if unknown."""
     code = re.split(r"[-_]", language.lower(), maxsplit=1)[0]
     return code if len(code) == 3 else _ISO639_2.get(code, "und")
+
+
+def iso639_1(code: str) -> str:
+    """The two-letter code of a three-letter one (for HTML), or the code itself if it has none."""
+    return next((short for short, long in _ISO639_2.items() if long == code), code)
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,8 @@ class Published:
     beats: list[BeatEntry]
     chapters: list[tuple[float, float, str]]
     version: str  # changes whenever the video does
+    title: str
+    language: str  # ISO 639-2 code of its captions
 
 
 def _clip_cues(clip: BeatClip) -> tuple[list[Cue], str]:
@@ -111,7 +118,7 @@ def publish(
         subtitles = [(lang, [(c.start, c.end, c.text) for c in cues])]
         return Extras(subtitles=subtitles, chapters=chapters, bed=MusicBed(spans) if spans else None)
 
-    key = _publish_key(loaded, clips, lang, formats, gif_range)
+    key = _publish_key(loaded, clips, lang)
     manifest = video.with_name(f".{video.name}.clips.json")
     own_data = video.with_name(f".{video.name}.{REVIEW_DATA}")
     keys = json.dumps([clip.key for clip in clips])  # the clips joined (tests and tools read it)
@@ -123,30 +130,28 @@ def publish(
         write_atomic(video.with_suffix(".chapters.txt"), chapter_list(found["chapters"]))
         beats = _beat_entries(loaded, clips, per_clip, found["starts"], found["length"], folder)
         version = hashlib.sha256((key + json.dumps(found["music"])).encode()).hexdigest()[:16]
-        published = Published(video, found["length"], beats, found["chapters"], version)
+        published = Published(video, found["length"], beats, found["chapters"], version, story.title, lang)
         _poster(story, beats, folder, video)
-        _other_formats(published, formats, gif_range)
         write_atomic(own_data, json.dumps({**review_data(published), "key": key}, indent=1, ensure_ascii=False))
         write_atomic(manifest, keys)
-    _write_page(published, story.title, lang)
+    _other_formats(published, formats, gif_range)
+    write_page(published)
     return published
 
 
-def _write_page(published: Published, title: str, lang: str) -> None:
+def write_page(published: Published) -> None:
     """The review page of the video just published, and its data (last: a page polling it reloads)."""
     from ncfvid.publish.review import write_review
 
     folder = published.video.parent
-    write_review(published, title, lang)
+    write_review(published)
     data = json.dumps(review_data(published), indent=1, ensure_ascii=False)
     current = folder / REVIEW_DATA
     if not current.is_file() or current.read_text(encoding="utf-8") != data:
         write_atomic(current, data)
 
 
-def _publish_key(
-    loaded: Loaded, clips: Sequence[BeatClip], lang: str, formats: Sequence[str], span: tuple[float, float] | None
-) -> str:
+def _publish_key(loaded: Loaded, clips: Sequence[BeatClip], lang: str) -> str:
     story = loaded.story
     from ncfvid.publish.music import _file_digest
 
@@ -159,8 +164,6 @@ def _publish_key(
         "music_files": [_file_digest(str((loaded.path.parent / m["file"]).resolve())) for m in music],
         "acts_music": [a.music is False for a in story.acts],
         "thumbnail": story.thumbnail,
-        "formats": sorted(formats),
-        "gif": span,
         "publish": _source_digest(),
     }
     return json.dumps(payload, sort_keys=True)
@@ -233,19 +236,35 @@ def _poster(story: Any, beats: Sequence[BeatEntry], folder: Path, video: Path) -
 
 
 def _other_formats(published: Published, formats: Sequence[str], gif_range: tuple[float, float] | None) -> None:
+    """Each format asked for, unless the one on disk was made from this version (and range)."""
     from ncfvid.publish import formats as convert
 
-    if "webm" in formats:
-        convert.to_webm(published.video, published.video.with_suffix(".webm"), published.chapters)
-    if "gif" in formats:
-        start, end = gif_range or (0.0, published.length)
-        convert.to_gif(published.video, published.video.with_suffix(".gif"), start, min(end, published.length))
+    video = published.video
+    record_path = video.with_name(f".{video.name}.formats.json")
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    for name in sorted(set(formats) - {"mp4"}):
+        target = video.with_suffix(f".{name}")
+        made_from = [published.version, list(gif_range) if name == "gif" and gif_range else None]
+        if target.is_file() and record.get(name) == made_from:
+            continue
+        if name == "webm":
+            convert.to_webm(video, target, published.chapters)
+        else:
+            start, end = gif_range or (0.0, published.length)
+            convert.to_gif(video, target, start, min(end, published.length))
+        record[name] = made_from
+        write_atomic(record_path, json.dumps(record))
 
 
 def review_data(published: Published) -> dict[str, Any]:
     return {
         "version": published.version,
         "video": published.video.name,
+        "title": published.title,
+        "language": published.language,
         "length": published.length,
         "chapters": [list(c) for c in published.chapters],
         "beats": [asdict(b) for b in published.beats],
@@ -265,4 +284,5 @@ def read_published(video: Path) -> Published:
 def _from_data(video: Path, data: dict[str, Any]) -> Published:
     beats = [BeatEntry(**b) for b in data["beats"]]
     chapters = [(float(s), float(e), str(t)) for s, e, t in data["chapters"]]
-    return Published(video, float(data["length"]), beats, chapters, str(data["version"]))
+    length, version = float(data["length"]), str(data["version"])
+    return Published(video, length, beats, chapters, version, str(data["title"]), str(data["language"]))

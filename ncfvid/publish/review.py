@@ -46,26 +46,22 @@ def _template() -> jinja2.Template:
 
 
 def _tracks(video: Path, lang: str) -> list[dict[str, str]]:
-    """The video's own captions first, then any other language's beside it (`<stem>.<lang>.vtt`)."""
-    tracks = [{"src": video.with_suffix(".vtt").name, "lang": lang[:2] if lang != "und" else "und"}]
-    tracks[0]["label"] = _LANGUAGE_NAMES.get(lang, lang)
-    for other in sorted(video.parent.glob(f"{video.stem}.*.vtt")):
-        code = other.suffixes[-2].lstrip(".")
-        if 2 <= len(code) <= 3 and code.isalpha():
-            tracks.append({"src": other.name, "lang": code, "label": code})
-    return tracks
+    """The caption tracks of `video` (a list: a video with captions in more languages lists each)."""
+    from ncfvid.publish.assemble import iso639_1
+
+    return [{"src": video.with_suffix(".vtt").name, "lang": iso639_1(lang), "label": _LANGUAGE_NAMES.get(lang, lang)}]
 
 
-def write_review(published: Published, title: str, lang: str) -> Path:
+def write_review(published: Published) -> Path:
     """Write the page for `published` into its folder (atomically) and return its path."""
-    from ncfvid.publish.assemble import REVIEW_DATA
+    from ncfvid.publish.assemble import REVIEW_DATA, iso639_1
 
-    video = published.video
+    video, lang = published.video, published.language
     folder = video.parent
     links = [(label, name) for label, name in _downloads(video) if (folder / name).is_file()]
     html = _template().render(
-        title=title,
-        lang2=lang[:2],
+        title=published.title,
+        lang2=iso639_1(lang),
         video=video.name,
         poster=video.with_suffix(".png").name,
         version=published.version,
