@@ -26,6 +26,7 @@ from ncfvid.publish.music import PEAK_LIMIT, MusicBed, Span, duck_envelope, sche
 from ncfvid.publish.serve import PortInUse, make_server
 from ncfvid.schema import Music
 from ncfvid.video.join import Extras, join_videos
+from ncfvid.video.probe import VideoError
 
 ROOT = Path(__file__).resolve().parent.parent
 NCFVID = Path(sys.executable).parent / "ncfvid"
@@ -149,6 +150,12 @@ def test_music_never_clips_under_loud_speech(tmp_path: Path) -> None:
     assert np.abs(speech * gain + bed).max() <= PEAK_LIMIT + 1e-6
 
 
+def test_music_unreadable_at_publish_time_is_a_video_error(tmp_path: Path) -> None:
+    (tmp_path / "gone.mp3").write_bytes(b"ID3 but nothing after")
+    with pytest.raises(VideoError, match="cannot read the music file gone.mp3"):
+        MusicBed([Span(0, 1, Music(file="gone.mp3"), tmp_path / "gone.mp3")])
+
+
 def test_duck_envelope_moves_before_speech_and_holds_through_word_gaps() -> None:
     envelope = duck_envelope(speech_bursts(4, 1000, [(1, 1.5), (1.7, 2)]), 1000)
     assert envelope[500] == 0 and envelope[3500] == 0
@@ -222,7 +229,7 @@ def test_gif_is_a_small_loop_and_webm_has_vp9_and_opus(parts, tmp_path: Path) ->
     from PIL import Image
 
     with Image.open(to_gif(tmp_path / "j.mp4", tmp_path / "j.gif", 1.0, 3.0)) as gif:
-        assert gif.n_frames == 20 and gif.info["loop"] == 0 and gif.size == (160, 96)
+        assert gif.n_frames == 20 and gif.info["loop"] == 0 and gif.size == (160, 96)  # every frame differs
     with pytest.raises(FormatError, match="short loop"):
         to_gif(tmp_path / "j.mp4", tmp_path / "long.gif", 0, 100)
     assert not (tmp_path / "long.gif").exists()

@@ -119,7 +119,7 @@ def to_gif(source: Path, target: Path, start: float, end: float) -> Path:
     if end - start > GIF_MAX_SECONDS:
         raise FormatError(
             f"a GIF is a short loop, and {end - start:.0f} s is more than {GIF_MAX_SECONDS:.0f} s: "
-            "choose an act (--act ID) or a time range (--range 12-20)"
+            "choose a shorter act (--act ID) or a time range (--range 12-20)"
         )
     frames = _gif_frames(source, start, end)
     if not frames:

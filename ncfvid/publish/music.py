@@ -19,9 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import av
 import numpy as np
 
 from ncfvid.schema import Music, Storyboard
+from ncfvid.video.probe import VideoError
 
 __all__ = ["MusicBed", "Span", "duck_envelope", "music_key", "schedule"]
 
@@ -116,7 +118,13 @@ class MusicBed:
 
     def __init__(self, spans: Sequence[Span]) -> None:
         self.spans = list(spans)
-        self.tracks = {span.path: _read(span.path) for span in self.spans}
+        self.tracks = {}
+        for span in self.spans:
+            try:
+                self.tracks[span.path] = _read(span.path)
+            except (av.FFmpegError, OSError, ValueError, IndexError) as error:  # changed since validation
+                reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+                raise VideoError(f"cannot read the music file {span.music.file}: {reason}") from error
         self.rate = max(track.rate for track in self.tracks.values())
         self.channels = max(track.channels for track in self.tracks.values())
 
