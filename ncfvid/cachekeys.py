@@ -72,3 +72,25 @@ def code_only(source: str) -> str:
 
 def file_hash(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+_VOICEOVER = re.compile(r"with self\.voiceover\(\n.*?\n[ \t]*\):\n", re.S)
+_BOOKMARK = re.compile(r"^[ \t]*self\.wait_until_bookmark\(.*\)\n", re.M)
+_SAID = re.compile(r'^[ \t]*(?:""".*?"""|recordings = (?:\{.*?^    \}|[^\n]*))\n', re.M | re.S)  # docstring, audio
+_VOICE = re.compile(r"^VOICE = (?:\{.*?^\}|[^\n]*)\n", re.M | re.S)
+# What a translation changes in the head; where it shows, the stage's fingerprint holds it.
+_LANGUAGE = re.compile(r"^(?:    corner=.*|    decimal_mark = .*|    words = (?:\{.*?^    \}|[^\n]*))\n", re.M | re.S)
+
+
+def picture_only(code: str) -> str:
+    """A beat's code without what is said over it: the narration, captions and length it is
+    spoken with, the word its animation waits for, the act's recordings and docstring (they change
+    when and how long, not what, it draws); for the keys of ncfvid.scenelib.segments."""
+    return _SAID.sub("", _BOOKMARK.sub("", _VOICEOVER.sub("with self.voiceover():\n", code)))
+
+
+def head_picture(head: str) -> str:
+    """The module's shared head without the voice settings and what a translation changes in it
+    (the table's corner, the decimal mark, the library's words: where they show, they are in the stage
+    whose fingerprint is part of an animation's key; see `picture_only`)."""
+    return _LANGUAGE.sub("", _VOICE.sub("", head))

@@ -103,17 +103,21 @@ def validate(storyboards: tuple[Path, ...], fmt: str, strict: bool) -> None:
     """Check storyboards without rendering anything.
 
     Every problem is reported at once, at its file:line:column. Exit 0 when valid, 1 when not.
+    A translation (`ncf.de.yaml` beside `ncf.yaml`) is validated as that storyboard told in its language.
 
     \b
     Example:
       ncfvid validate storyboards/*.yaml --format github
     """
     from ncfvid.pipeline import load
+    from ncfvid.translation import load_translation, translated_storyboard
 
     diagnostics: list[Diagnostic] = []
     for path in storyboards:
+        translation = translated_storyboard(path)  # storyboards/ncf.de.yaml beside storyboards/ncf.yaml
         try:
-            diagnostics.extend(load(path).warnings)
+            loaded = load_translation(*translation) if translation else load(path)
+            diagnostics.extend(loaded.warnings)
         except UserError as err:
             diagnostics.extend(err.diagnostics)
     failed = _emit(diagnostics, fmt, strict)
@@ -300,10 +304,20 @@ def preview(
     click.echo(f"{result.path}  ({len(result.panels)} beats{note}; {result.seconds:.1f} s)")
 
 
-def _prepare(storyboard: Path, out: Path | None):  # noqa: ANN202
+def _module_name(language: str | None) -> str:
+    """The generated module's file: scenes.py, scenes_de.py for a translation (a module name has no dot)."""
+    return f"scenes_{language.replace('-', '_')}.py" if language else "scenes.py"
+
+
+def _prepare(storyboard: Path, out: Path | None, language: str | None = None):  # noqa: ANN202
     from ncfvid.pipeline import load, output_dir, prepare
 
-    loaded = load(storyboard)
+    if language is not None:
+        from ncfvid.translation import load_translation
+
+        loaded = load_translation(storyboard, language)
+    else:
+        loaded = load(storyboard)
     for warning in loaded.warnings:
         _echo_err(format_text([warning], _sources([warning])).splitlines()[0])
     folder = output_dir(loaded, out)
@@ -313,9 +327,10 @@ def _prepare(storyboard: Path, out: Path | None):  # noqa: ANN202
 @cli.command(name="compile")
 @STORYBOARD
 @OUTPUT
+@click.option("--lang", "language", default=None, help="Compile a translation (storyboards/STEM.LANG.yaml).")
 @TEMPLATES
 @user_errors
-def compile_(storyboard: Path, out: Path | None, template_dirs: tuple[Path, ...]) -> None:
+def compile_(storyboard: Path, out: Path | None, language: str | None, template_dirs: tuple[Path, ...]) -> None:
     """Compile a storyboard into Manim scene code (output/<stem>/scenes.py).
 
     The module has one Scene per act and is deterministic: the same storyboard gives the same bytes.
@@ -327,8 +342,8 @@ def compile_(storyboard: Path, out: Path | None, template_dirs: tuple[Path, ...]
     from ncfvid.compiler import write_module
     from ncfvid.pipeline import compile_prepared
 
-    prepared, folder = _prepare(storyboard, out)
-    path = write_module(compile_prepared(prepared, template_dirs), folder / "scenes.py")
+    prepared, folder = _prepare(storyboard, out, language)
+    path = write_module(compile_prepared(prepared, template_dirs), folder / _module_name(language))
     click.echo(str(path))
 
 
@@ -360,10 +375,17 @@ def compile_(storyboard: Path, out: Path | None, template_dirs: tuple[Path, ...]
     help="Also write this format beside the MP4 (repeatable): webm = VP9 + Opus, gif = a short loop.",
 )
 @click.option("--range", "span", default=None, help="The time range of the GIF, START-END (e.g. 12-20 or 1:05-1:20).")
+@click.option(
+    "--lang",
+    "language",
+    default=None,
+    help="Render a translation (storyboards/STEM.LANG.yaml) to output/STEM/STEM.LANG.mp4; 'all': every one.",
+)
 @TEMPLATES
 @user_errors
 def render(
     storyboard: Path,
+    language: str | None,
     quality: str | None,
     acts: tuple[str, ...],
     out: Path | None,
@@ -395,22 +417,66 @@ def render(
       ncfvid render storyboards/ncf.yaml -q l
       ncfvid render storyboards/ncf.yaml --act architecture --draft
       ncfvid render storyboards/ncf.yaml --act architecture --format gif
+      ncfvid render storyboards/ncf.yaml --lang de
     """
-    import os
-    import shutil
-
-    from ncfvid.compiler import scene_class_name, write_module
-    from ncfvid.pipeline import compile_prepared
-    from ncfvid.render import RenderSettings, plan, render_jobs, start_fork_server
+    from ncfvid.render import start_fork_server
 
     gif_range = _time_range(span, formats)
-    started = time.perf_counter()
     # Manim runs fork from a server that imports Manim while the storyboard is prepared (see
     # ncfvid.forkserver); it stops with the command, however that ends. A dry run needs none.
     server = None if dry_run else start_fork_server()
     if server is not None:
         click.get_current_context().call_on_close(server.close)
-    prepared, folder = _prepare(storyboard, out)
+    options = dict(quality=quality, acts=acts, out=out, draft=draft, voice=voice, engine=engine)
+    options.update(burn_captions=burn_captions, jobs=jobs, force=force, dry_run=dry_run, quiet=quiet)
+    options.update(formats=formats, gif_range=gif_range)
+    for each in _languages(storyboard, language):
+        _render_one(storyboard, each, server, no_check=no_check, template_dirs=template_dirs, **options)
+
+
+def _languages(storyboard: Path, language: str | None) -> list[str | None]:
+    """The languages `--lang` asks for: None for the storyboard's own."""
+    if language != "all":
+        return [language]
+    from ncfvid.translation import languages
+
+    found = languages(storyboard)
+    if not found:
+        message = f"--lang all: no translation beside the storyboard (write {storyboard.stem}.<language>.yaml)"
+        raise UserError.single(str(storyboard), message)
+    return list(found)
+
+
+def _render_one(  # noqa: PLR0913
+    storyboard: Path,
+    language: str | None,
+    server: Any,
+    quality: str | None,
+    acts: tuple[str, ...],
+    out: Path | None,
+    draft: bool,
+    voice: str | None,
+    engine: str | None,
+    burn_captions: bool,
+    jobs: int | None,
+    force: bool,
+    dry_run: bool,
+    quiet: bool,
+    no_check: bool,
+    template_dirs: tuple[Path, ...],
+    formats: tuple[str, ...],
+    gif_range: Any,
+) -> None:
+    """`render` of one language."""
+    import os
+    import shutil
+
+    from ncfvid.compiler import scene_class_name, write_module
+    from ncfvid.pipeline import compile_prepared
+    from ncfvid.render import RenderSettings, plan, render_jobs
+
+    started = time.perf_counter()
+    prepared, folder = _prepare(storyboard, out, language)
     story = prepared.loaded.story
     known = [act.id for act in story.acts]
     for act_id in acts:
@@ -432,7 +498,7 @@ def render(
         jobs=jobs or os.cpu_count() or 1,
     )
     module = compile_prepared(prepared, template_dirs)
-    module_path = write_module(module, folder / "scenes.py")
+    module_path = write_module(module, folder / _module_name(language))
     chosen = [(i, a) for i, a in enumerate(story.acts) if not acts or a.id in acts]
     recordings: dict[str, dict[str, str]] = {}
     for key, path in sorted(prepared.recordings.items()):
@@ -467,7 +533,9 @@ def render(
     # The check reads the layout each render job records as it draws a beat; an act with cached beats
     # that have no record (older caches, or burnt-in captions, which would be in the record) is checked
     # by `ncfvid check`'s own run beside the renders.
-    separate = [] if no_check else [a.id for _, a in chosen if burn_captions or not _recorded(render_plan, a.id)]
+    # (A translation is checked on its recorded layouts alone: `ncfvid check` runs a storyboard's own text.)
+    unchecked = no_check or language is not None
+    separate = [] if unchecked else [a.id for _, a in chosen if burn_captions or not _recorded(render_plan, a.id)]
     checker = None
     if separate:
         checker = _LayoutCheck(
@@ -498,7 +566,7 @@ def render(
         checked += _check_recorded(prepared, recorded, render_plan, settings.quality, storyboard, out, template_dirs)
         if not quiet:
             click.echo(f"Checked {checked} beats: no layout problems")
-    name = prepared.loaded.stem if not acts else f"{prepared.loaded.stem}-" + "-".join(a.id for _, a in chosen)
+    name = prepared.loaded.name if not acts else f"{prepared.loaded.name}-" + "-".join(a.id for _, a in chosen)
     video = folder / f"{name}.mp4"
     length = _publish(prepared.loaded, render_plan.clips, video, formats, gif_range)
     progress.finish(video, length, time.perf_counter() - started)
@@ -525,7 +593,8 @@ def _publish(loaded: Any, clips: Any, video: Path, formats: tuple[str, ...], gif
     from ncfvid.video.probe import VideoError
 
     try:
-        return publish(loaded, clips, video, formats=formats or ("mp4",), gif_range=gif_range).length
+        language = loaded.language  # a translation's; None: the storyboard's voice says it
+        return publish(loaded, clips, video, language=language, formats=formats or ("mp4",), gif_range=gif_range).length
     except (FormatError, VideoError) as err:
         raise UserError.single(loaded.yaml.filename, str(err)) from None
 

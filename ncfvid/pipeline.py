@@ -28,10 +28,16 @@ class Loaded:
     yaml: LoadedYaml
     story: Storyboard
     warnings: list[Diagnostic]
+    language: str | None = None  # a translation's language (ncfvid.translation); None: the storyboard's own
 
     @property
     def stem(self) -> str:
         return self.path.stem
+
+    @property
+    def name(self) -> str:
+        """The name of what is rendered from it: `ncf`, or `ncf.de` for the German translation."""
+        return f"{self.path.stem}.{self.language}" if self.language else self.path.stem
 
     def where(self, loc: tuple[str | int, ...]) -> str:
         line, col = self.yaml.positions.locate(loc)
@@ -82,12 +88,13 @@ class Prepared:
 
 def find_recordings(loaded: Loaded, voiceover_dir: Path | None = None) -> dict[str, str]:
     """Recorded narration per beat ('act.beat' -> file): the beat's `audio:` key, or a file named after
-    the beat in voiceover/<stem>/ (`<beat>.wav|mp3` or `<act>/<beat>.wav|mp3`), looked for under the
+    the beat in voiceover/<stem>/ (`<beat>.wav|mp3` or `<act>/<beat>.wav|mp3`; voiceover/<stem>.<language>/
+    for a translation), looked for under the
     working directory and then beside the storyboard (or only in `voiceover_dir` when given)."""
     if voiceover_dir is not None:
         folders = [voiceover_dir]
     else:
-        folders = [Path("voiceover") / loaded.stem, loaded.path.parent / "voiceover" / loaded.stem]
+        folders = [Path("voiceover") / loaded.name, loaded.path.parent / "voiceover" / loaded.name]
         if folders[0].resolve() == folders[1].resolve():
             folders = folders[:1]
     found: dict[str, str] = {}

@@ -63,6 +63,8 @@ from ncfvid.renderplan import (  # noqa: F401 - re-exported: they lived here bef
     plan,
 )
 from ncfvid.scenejob import SceneJob, importable
+from ncfvid.segmentstore import LISTING as SEGMENT_LISTING
+from ncfvid.segmentstore import SEGMENTS_FOLDER, keep_segments
 
 _RUNNING = Children()  # Manim processes of render jobs in progress
 
@@ -131,9 +133,12 @@ def render_job(
     audio = out / "cache" / "audio" / (job.act_id if job.first == 0 else f"{job.act_id}.from-{job.first}")
     states = cache / STATES_FOLDER
     inspect = work / "inspect"
+    segments = out / "cache" / SEGMENTS_FOLDER  # shared by the acts and languages of one storyboard
     scene = scene_job(settings, audio, (job.first, job.stop), work).but(
         states_dir=str(states.resolve()),
         state_keys={c.index: c.own for c in job.clips},
+        segments_dir=None if settings.burn_captions else str(segments.resolve()),  # burnt captions move
+        picture_keys={c.index: c.picture for c in job.clips},
         glyphs=str((out / "cache" / "glyphs").resolve()),
         # record each beat's layout for the check (burnt captions would be in it)
         inspect=None if settings.burn_captions else str(inspect.resolve()),
@@ -154,15 +159,22 @@ def render_job(
             reason = _last_error_line(log_path)
             raise UserError.single(str(module_path), f"{what} failed to render ({reason}); Manim's log: {log_path}")
         layouts = _layout_records(inspect, job.scene)
+        reuse = keep_segments(work / SEGMENT_LISTING.format(scene=job.scene), segments)
         for clip, (video, record) in zip(job.clips, parts, strict=True):
-            _store_clip(clip, video, record, layouts.get(clip.index), work, states)
+            _store_clip(clip, video, record, layouts.get(clip.index), work, states, reuse.get(clip.index))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return time.perf_counter() - started
 
 
 def _store_clip(
-    clip: BeatClip, video: Path | None, record: DrawnBeat, layout: LayoutRecord | None, work: Path, states: Path
+    clip: BeatClip,
+    video: Path | None,
+    record: DrawnBeat,
+    layout: LayoutRecord | None,
+    work: Path,
+    states: Path,
+    segments: tuple[int, int] | None = None,
 ) -> None:
     """Move a drawn beat's clip from the job's `work` folder into the cache (or link the clip it was
     served from), atomically."""
@@ -178,7 +190,9 @@ def _store_clip(
         shutil.move(str(work / record.sound), final / "sound.wav")
         cues = [asdict(cue) for cue in record.cues]
         (final / "cues.json").write_text(json.dumps(cues, indent=1), encoding="utf-8")
-        (final / DRAWN_FILE).write_text(json.dumps({"seconds": record.seconds}), encoding="utf-8")
+        drawn, reused = segments or (0, 0)  # animations drawn, and reused from another render (scenelib.segments)
+        made = {"seconds": record.seconds, "animations_drawn": drawn, "animations_reused": reused}
+        (final / DRAWN_FILE).write_text(json.dumps(made), encoding="utf-8")
         if layout is not None:
             (final / LAYOUT_FILE).write_text(json.dumps(layout.to_json()), encoding="utf-8")
     try:

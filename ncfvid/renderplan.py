@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ncfvid.cachekeys import code_only, file_hash, library_hash, split_beats, split_module
+from ncfvid.cachekeys import code_only, file_hash, head_picture, library_hash, picture_only, split_beats, split_module
 from ncfvid.records import CLIP_FILES, LayoutRecord, RecordFormatError
 
 LAYOUT_FILE = "layout.json"  # and, beside them, its layout record for the check (see BeatClip.layout)
@@ -31,6 +31,7 @@ class BeatClip:
     key: str
     folder: Path
     own: str = ""  # the key of the beat's own code alone (with the stage it starts from: its state)
+    picture: str = ""  # the key of what the beat shows, without what is said over it (scenelib.segments)
 
     @property
     def cached(self) -> bool:
@@ -126,6 +127,7 @@ def plan(
     head, sources = split_module(module)
     head = code_only(head)
     lib = library_hash()
+    unspoken = replace(settings, voice_overrides=())  # pictures do not depend on the voice
     clips: list[BeatClip] = []
     jobs: list[ActJob] = []
     weight: dict[BeatClip, float] = {}  # a beat's work
@@ -139,7 +141,8 @@ def plan(
             key = beat_key(head, "".join(codes[: index + 1]), settings, played, lib)
             mine = [act_recordings[beat_ids[index]]] if beat_ids[index] in act_recordings else []
             own = beat_key(head, codes[index], settings, mine, lib)
-            clip = BeatClip(act_id, index, key, cache_root / act_id / f"{index:02d}-{key}", own)
+            picture = beat_key(head_picture(head), picture_only(codes[index]), unspoken, [], lib)
+            clip = BeatClip(act_id, index, key, cache_root / act_id / f"{index:02d}-{key}", own, picture)
             clips.append(clip)
             weight[clip] = float(len(shares[index]))  # refined by _weigh_by_last_draw
             if not clip.cached:

@@ -28,6 +28,8 @@ class SceneJob:
     parts_dir: str | None = None  # with `beats`: where <Scene>.beats.json and each beat's WAV go
     states_dir: str | None = None  # with `beats`: state key -> clip folder of beats drawn before
     state_keys: dict[int, str] = field(default_factory=dict)  # beat -> its own code's key (serve by state)
+    segments_dir: str | None = None  # with `beats`: animation segments kept between runs (scenelib.segments)
+    picture_keys: dict[int, str] = field(default_factory=dict)  # beat -> key of what it shows (no narration)
     burn_captions: bool = False  # draw the captions into the picture
     fast_holds: bool = True  # encode a hold once and repeat it (ncfvid.video.holds)
     fast_copy: bool = True  # ncfvid's faster copy of mobjects (ncfvid.scenelib.fastcopy)
@@ -48,6 +50,7 @@ class SceneJob:
                 **data,
                 "beats": tuple(beats) if beats is not None else None,
                 "state_keys": {int(k): v for k, v in data.get("state_keys", {}).items()},
+                "picture_keys": {int(k): v for k, v in data.get("picture_keys", {}).items()},
             }
         )
 

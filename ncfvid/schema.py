@@ -24,7 +24,7 @@ from pydantic_core import PydanticCustomError
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 # The words the drawing library writes on screen by itself (ncfvid.scenelib.layout.word).
-BUILT_IN_WORDS = ("similarity", "true", "predicted", "error", "epoch")
+BUILT_IN_WORDS = ("similarity", "true", "predicted", "error", "epoch", "epochs", "input")
 DEFAULT_FONT = "DejaVu Sans"  # the scene library's own default (ncfvid.scenelib.layout.FONT)
 HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6})$")
 

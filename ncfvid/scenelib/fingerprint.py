@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -23,8 +24,10 @@ _PLAIN = (int, float, bool, str, type(None))
 _VOLATILE = frozenset({"original_id"})  # Manim's copies record the id() of their original
 
 
-def stage_fingerprint(scene: Any, trace: list[str] | None = None) -> str:
-    """A hex digest of the scene's stage (see the module docstring); `trace` collects what went in."""
+def stage_fingerprint(scene: Any, trace: list[str] | None = None, animations: Sequence[Any] = ()) -> str:
+    """A hex digest of the scene's stage (see the module docstring); `trace` collects what went in.
+    With `animations` (a play's, compiled), also what they animate to: their kind, settings, and
+    every mobject they hold (a Transform's target is on no stage until it plays)."""
     digest = hashlib.sha256()
     numbers: dict[int, int] = {}  # id(mobject) -> its number, in the order first met
 
@@ -61,6 +64,21 @@ def stage_fingerprint(scene: Any, trace: list[str] | None = None) -> str:
         put("parts", [visit(part) for part in mob.submobjects])
         return number
 
+    def visit_animation(animation: Any) -> None:
+        put("animation", type(animation).__qualname__)
+        for name, value in sorted(vars(animation).items()):
+            if isinstance(value, Mobject):
+                put(name, visit(value))
+            elif _plain(value):
+                put(name, value)
+            elif callable(value):  # a rate function, an update function
+                put(name, getattr(value, "__qualname__", type(value).__qualname__))
+            elif isinstance(value, list | tuple) and value and all(hasattr(v, "interpolate") for v in value):
+                for part in value:  # an AnimationGroup's animations
+                    visit_animation(part)
+
+    for animation in animations:
+        visit_animation(animation)
     put("screen", [visit(mob) for mob in scene.mobjects], [visit(mob) for mob in scene.foreground_mobjects])
     stage = getattr(scene, "stage", {})
     put("stage", [(name, visit(stage[name])) for name in sorted(stage)])

@@ -27,7 +27,7 @@ from manim import (
 )
 
 from ncfvid.numbers import common_places, format_all
-from ncfvid.scenelib.layout import format_value, label
+from ncfvid.scenelib.layout import format_value, label, number, word
 
 
 class Chip(VGroup):
@@ -429,13 +429,13 @@ class LossPlot(VGroup):
         self.title = label(title, size=24, color=text_color, max_width=width)
         self.title.next_to(self.y_axis, UP, buff=0.25).align_to(self.y_axis, LEFT)
         self.x_label = label(
-            f"epochs (0\u2013{epochs if epochs is not None else len(self.losses)})",
+            f"{word('epochs')} (0\u2013{epochs if epochs is not None else len(self.losses)})",
             size=18,
             color=text_color,
             max_width=width,
         )
         self.x_label.next_to(self.x_axis, DOWN, buff=0.15)
-        self.y_top = label(format_value(top, 1), size=16, color=text_color).next_to(
+        self.y_top = label(number(format_value(top, 1)), size=16, color=text_color).next_to(
             self.y_axis.get_top(), LEFT, buff=0.1
         )
         self.y_zero = label("0", size=16, color=text_color).next_to(self.y_axis.get_bottom(), LEFT, buff=0.1)

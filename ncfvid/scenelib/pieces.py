@@ -340,7 +340,7 @@ class PiecesMixin:
         fit(stack, left_room, diagram.height)
         stack.move_to([self.area.left + left_room / 2, -0.2, 0])
         bracket = _brackets(stack, self.theme.text)
-        caption = label(f"input ({d.layers[0]})", size=22, color=self.theme.text, max_width=left_room)
+        caption = label(f"{word('input')} ({d.layers[0]})", size=22, color=self.theme.text, max_width=left_room)
         caption.next_to(stack, UP, buff=0.25)
         new_input = VGroup(stack, bracket, caption)
         diagram.move_to([self.area.left + left_room + 0.7 + diagram.width / 2, -0.2, 0])

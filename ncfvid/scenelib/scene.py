@@ -86,6 +86,11 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         # Beats drawn before from the same stage with the same code are served, not drawn (see render).
         self.state_dir = Path(job.states_dir) if job.states_dir else None
         self.state_keys: dict[int, str] = job.state_keys
+        self.segments = None  # animations drawn before with the same picture are reused (scenelib.segments)
+        if self.beat_span is not None and job.segments_dir:
+            from ncfvid.scenelib.segments import install_segment_reuse
+
+            self.segments = install_segment_reuse(self, Path(job.segments_dir), job.picture_keys)
         if self.beat_span is not None:
             self._begin_beat_part(0)  # whatever plays before the first beat belongs to it
         self.inspector = None  # `ncfvid check`: records the screen at the end of every beat
@@ -261,6 +266,8 @@ class StoryScene(PiecesMixin, VoiceoverScene):
             seconds = round(end - part["started"], 3)  # what drawing it took: weighs it in later plans
             listing.append(DrawnBeat(part["index"], tuple(part["cues"]), sound, seconds, part["state"]))
         write_atomic(Path(folder) / f"{name}.beats.json", json.dumps(drawn_beats_to_json(listing), indent=1))
+        if self.segments is not None:
+            self.segments.write(Path(folder), name)
 
     # --- stage: named mobjects that live across beats -----------------------------------------
 
