@@ -330,14 +330,25 @@ def recorded_diagnostics(
 ) -> list[Diagnostic]:
     """The check's findings from layout records taken while rendering (`render` records each beat's
     layout as it draws it): act id -> the records of all its beats, in order."""
+    from ncfvid.motion import act_starts
+
     out: list[Diagnostic] = []
+    every = [a.id for a in prepared.loaded.story.acts]
+    starts = {}
+    if set(every) <= set(records):  # the whole video: where each act starts in it
+        starts = dict(zip(every, act_starts([records[a] for a in every]), strict=True))
     for index, act in chosen:
         if act.id in records:
-            out.extend(_diagnostics(prepared, index, act, ActRun(act.id, "", records[act.id]), quality))
+            run = ActRun(act.id, "", records[act.id])
+            out.extend(_diagnostics(prepared, index, act, run, quality, starts.get(act.id)))
     return out
 
 
-def _diagnostics(prepared: Prepared, index: int, act: Any, run: ActRun, quality: str) -> list[Diagnostic]:
+def _diagnostics(
+    prepared: Prepared, index: int, act: Any, run: ActRun, quality: str, act_start: float | None = None
+) -> list[Diagnostic]:
+    from ncfvid.motion import motion_findings
+
     loaded = prepared.loaded
     margin = loaded.story.video.safe_margin
     out = []
@@ -349,7 +360,7 @@ def _diagnostics(prepared: Prepared, index: int, act: Any, run: ActRun, quality:
             loc = (*loc, "nudge")
         return loaded.yaml.positions.locate(loc)
 
-    for finding in check_beats(run.beats, margin, quality):
+    for finding in [*check_beats(run.beats, margin, quality), *motion_findings(run.beats, quality, act_start)]:
         beat = act.beats[finding.beat]
         message = f"act '{act.id}' beat '{beat.id}': {finding.message}"
         if finding.nudged and beat.nudge is not None:

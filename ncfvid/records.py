@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-LAYOUT_FORMAT = 2  # 1 was the untyped record of ncfvid.check (keyed on a hash of that file)
+LAYOUT_FORMAT = 3  # 1 was the untyped record of ncfvid.check; 3 added what moved (`motion`)
 BEATS_FORMAT = 1
 
 # What a cached beat clip folder holds (picture, captions, sound): the renderer writes it, and a
@@ -73,6 +73,18 @@ class GroupRecord:
 
 
 @dataclass(frozen=True)
+class MotionRecord:
+    """Something seen at a sampled moment of an animation (`ncfvid.scenelib.motion`)."""
+
+    kind: str  # point | stray | overlap | outside
+    at: float  # seconds into the beat
+    what: str
+    box: Box  # where, in scene units
+    shape: Box | None = None  # point: the shape it grows into (or collapses from)
+    past: float | None = None  # outside: how far past the frame's edge
+
+
+@dataclass(frozen=True)
 class LayoutRecord:
     """What is on screen at the end of one beat."""
 
@@ -86,6 +98,9 @@ class LayoutRecord:
     time: float = 0.0  # scene time at the end of the beat
     background: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     still: str | None = None  # a PNG of the beat's last frame (ncfvid preview)
+    start: float = 0.0  # scene time at the start of the beat
+    motion: tuple[MotionRecord, ...] = ()  # what the motion check saw while the beat's animations played
+    motion_seconds: float = 0.0  # CPU seconds the motion check took (bench/motion.py)
 
     def to_json(self) -> dict[str, Any]:
         return {"format": LAYOUT_FORMAT, **asdict(self)}
@@ -98,7 +113,8 @@ class LayoutRecord:
         fields = {k: v for k, v in data.items() if k != "format"}
         try:
             return cls(
-                **{k: v for k, v in fields.items() if k not in ("texts", "shapes", "groups")},
+                **{k: v for k, v in fields.items() if k not in ("texts", "shapes", "groups", "motion")},
+                motion=tuple(MotionRecord(**m) for m in fields.get("motion", ())),
                 texts=tuple(TextRecord(**t) for t in fields.get("texts", ())),
                 shapes=tuple(ShapeRecord(**s) for s in fields.get("shapes", ())),
                 groups=tuple(GroupRecord(**g) for g in fields.get("groups", ())),

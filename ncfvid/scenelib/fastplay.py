@@ -80,7 +80,8 @@ def fast_play(scene: Any, *args: Any, **kwargs: Any) -> None:
     animations = scene.compile_animations(*args, **kwargs)
     scene.add_mobjects_from_animations(animations)
     run_time = scene.get_run_time(animations)
-    for animation in animations:
-        settle(scene, animation)
+    from ncfvid.scenelib.motion import play_sampled
+
+    play_sampled(scene, animations, settle)
     scene.update_mobjects(dt=run_time)
     scene.renderer.time += run_time

@@ -231,7 +231,10 @@ class VectorColumn(VGroup):
                 text.next_to(box, LEFT, buff=0.2)
                 self.dim_labels.add(text)
         self.bracket = _brackets(self.boxes, text_color)
-        super().__init__(self.bars, self.boxes, self.values_text, self.dim_labels, self.bracket)
+        # No empty group among the parts: a transform would morph a point at the origin into its
+        # counterpart (a dot flying across the frame).
+        parts = (self.bars, self.boxes, self.values_text, self.dim_labels, self.bracket)
+        super().__init__(*[part for part in parts if part.submobjects])
 
 
 def _brackets(mob: VMobject, color: str, reach: float = 0.12) -> VGroup:

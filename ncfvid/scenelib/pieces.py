@@ -299,8 +299,8 @@ class PiecesMixin:
             VectorColumn(users, self.theme.user, self.theme.text, places=places, decimal=mark),
             VectorColumn(items, self.theme.item, self.theme.text, places=places, decimal=mark),
         ).arrange(DOWN, buff=0.08)
-        for part in stack:
-            part.remove(part.bracket)
+        for part in stack:  # one bracket around both; theirs stay (unpainted) so transforms pair them
+            part.bracket.set_stroke(width=0)
         return stack
 
     def concatenate_vectors(self, text: str) -> Joined:
@@ -334,7 +334,7 @@ class PiecesMixin:
             text_color=self.theme.text,
             max_nodes=max_nodes,
         )
-        stack = self.stacked_vectors(3)
+        stack = self.stacked_vectors(4)  # as many as the joined vector: no two values merge on the way
         left_room = self.area.width * 0.2
         fit(diagram, self.area.width * 0.46, self.area.height - 1.6)
         fit(stack, left_room, diagram.height)
@@ -342,7 +342,7 @@ class PiecesMixin:
         bracket = _brackets(stack, self.theme.text)
         caption = label(f"{word('input')} ({d.layers[0]})", size=22, color=self.theme.text, max_width=left_room)
         caption.next_to(stack, UP, buff=0.25)
-        new_input = VGroup(stack, bracket, caption)
+        new_input = VGroup(*stack, bracket, caption)  # shaped as the joined vector, which becomes it
         diagram.move_to([self.area.left + left_room + 0.7 + diagram.width / 2, -0.2, 0])
         tower_label = label(text, size=32, color=self.theme.accent, max_width=diagram.width, weight="BOLD")
         tower_label.next_to(diagram, UP, buff=0.35)

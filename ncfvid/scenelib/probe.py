@@ -106,6 +106,10 @@ class BeatInspector:
         """Record the screen at the end of the beat `beat`."""
         index = len(self.beats)
         record = self.snapshot(index, beat=beat, caption=caption)
+        motion = getattr(self.scene, "motion", None)  # what moved during the beat (scenelib.motion)
+        if motion is not None:
+            seconds, start = round(motion.seconds, 4), round(motion.beat_start, 3)
+            record = replace(record, start=start, motion=tuple(motion.take()), motion_seconds=seconds)
         if self.stills:
             record = replace(record, still=str(self._save_still(index, beat)))
         self.beats.append(record)

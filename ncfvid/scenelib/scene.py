@@ -43,6 +43,7 @@ from ncfvid.scenejob import SceneJob
 from ncfvid.scenelib import patches
 from ncfvid.scenelib.layout import SafeArea, fit, heading, label, use_decimal, use_font, use_words
 from ncfvid.scenelib.mobjects import RatingsGrid
+from ncfvid.scenelib.motion import MotionSampler
 from ncfvid.scenelib.pieces import PiecesMixin
 from ncfvid.storydata import StoryData, Theme
 from ncfvid.video.soundtrack import Sound, mix, write_wav
@@ -98,6 +99,12 @@ class StoryScene(PiecesMixin, VoiceoverScene):
             from ncfvid.scenelib.probe import BeatInspector
 
             self.inspector = BeatInspector(self, Path(job.inspect), stills=job.stills)
+        self.motion = MotionSampler(self) if self.inspector is not None else None
+
+    def begin_animations(self) -> None:
+        super().begin_animations()
+        if self.motion is not None and not self.renderer.skip_animations:  # a beat being drawn
+            self.motion.sample(self.animations or [], float(self.renderer.time))
 
     # --- narration -----------------------------------------------------------------------------
 
