@@ -2,13 +2,14 @@
 
 Usage: .venv/bin/python bench/motion.py [-q l] [--storyboard storyboards/ncf.yaml] [--no-write]
 
-  (a) cold render with the motion check (fresh output folder, `--force`)
-  (a0) the same cold render with the animations not sampled (NCFVID_MOTION=0), in another folder
+  (a) cold render (fresh output folder, `--force`): wall and CPU seconds of ncfvid and its children
+  (s) the CPU seconds the scenes spent sampling animations during (a), summed from the beats'
+      layout records (each scene measures its own sampling with time.process_time)
   (b) (a) again, nothing changed (the motion findings are kept with each cached beat)
-  (s) the CPU seconds the scenes spent sampling, summed from the beats' layout records of (a)
 
-Target: (a)/(a0) - 1 at most 0.15, and (b) under 3 s. (a) and (a0) alternate with other work on a
-shared machine, so (s)/(a)'s CPU time is printed too: the cost measured inside the scenes.
+Target: (s) / ((a)'s CPU - (s)) at most 0.15 (what the check adds to the render without it), and
+(b) under 3 s. CPU time, measured inside the same run, is what other work on a shared machine
+disturbs least.
 """
 
 from __future__ import annotations
@@ -57,17 +58,14 @@ def main() -> None:
     opts = parser.parse_args()
     env = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="ncfvid-motion-") as tmp:
-        on, off = Path(tmp) / "on", Path(tmp) / "off"
-        common = ["render", opts.storyboard, "-q", opts.quality, "--force"]
-        a_wall, a_cpu = timed([*common, "-o", str(on)], env)
-        a0_wall, a0_cpu = timed([*common, "-o", str(off)], {**env, "NCFVID_MOTION": "0"})
-        b_wall, _ = timed(["render", opts.storyboard, "-q", opts.quality, "-o", str(on)], env)
-        sampled = sampling_seconds(on)
+        out = Path(tmp) / "out"
+        a_wall, a_cpu = timed(["render", opts.storyboard, "-q", opts.quality, "--force", "-o", str(out)], env)
+        b_wall, _ = timed(["render", opts.storyboard, "-q", opts.quality, "-o", str(out)], env)
+        sampled = sampling_seconds(out)
     rows = [
-        ("(a) cold render, motion check on", f"{a_wall:.1f} s ({a_cpu:.1f} s CPU)"),
-        ("(a0) cold render, motion check off", f"{a0_wall:.1f} s ({a0_cpu:.1f} s CPU)"),
-        ("(a)/(a0) - 1 (target <= 0.15)", f"{a_wall / a0_wall - 1:+.3f} wall, {a_cpu / a0_cpu - 1:+.3f} CPU"),
-        ("(s) sampling inside the scenes", f"{sampled:.2f} s = {sampled / a_cpu:.3f} of (a)'s CPU"),
+        ("(a) cold render", f"{a_wall:.1f} s ({a_cpu:.1f} s CPU)"),
+        ("(s) sampling animations, inside (a)", f"{sampled:.2f} s CPU"),
+        ("(s) / ((a) CPU - (s)) (target <= 0.15)", f"{sampled / (a_cpu - sampled):.3f}"),
         ("(b) unchanged re-render (target < 3 s)", f"{b_wall:.2f} s"),
     ]
     width = max(len(name) for name, _ in rows)
