@@ -668,30 +668,11 @@ def serve(
       ncfvid serve storyboards/ncf.yaml --watch --draft
     """
     from ncfvid.pipeline import load, output_dir
-    from ncfvid.publish.serve import PortInUse, Watcher, make_server
+    from ncfvid.publish.serve import serve_review
 
     loaded = load(storyboard)
-    folder = output_dir(loaded, out)
-    if not watch and not (folder / "index.html").is_file():
-        raise UserError.single(loaded.yaml.filename, f"no review page in {folder}/ yet: render first, or add --watch")
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        server = make_server(folder, host, port)
-    except PortInUse as err:
-        raise UserError.single(loaded.yaml.filename, str(err)) from None
-    watcher = None
-    if watch:
-        args = ["-o", str(folder), *(["-q", quality] if quality else []), *(["--draft"] if draft else [])]
-        watcher = Watcher(storyboard, args, lambda line: click.echo(line, err=True))
-        watcher.start()
-    address = f"http://{host}:{server.server_address[1]}/"
-    click.echo(f"Serving {folder / 'index.html'} at {address} (Ctrl-C stops)", err=False)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        if watcher is not None:
-            watcher.stop()
-        server.server_close()
+    args = [*(["-q", quality] if quality else []), *(["--draft"] if draft else [])]
+    serve_review(loaded, output_dir(loaded, out), host, port, args if watch else None, click.echo)
 
 
 @cli.command()

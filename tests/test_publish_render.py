@@ -232,6 +232,17 @@ def test_watch_rerenders_the_edited_beat_and_the_page_reloads(tmp_path: Path, br
         assert "changed: rendering the changed beats" in (tmp_path / "serve.log").read_text()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         browser.screenshot(SCREENSHOTS / "review-page-after-watch.png")
+        # A broken save: the error is printed at its line, the last good video stays served.
+        published = (out / "review.json").read_text(encoding="utf-8")
+        story.write_text(story.read_text(encoding="utf-8").replace("user: Ann,", "user: Anne,"), "utf-8")
+        log = tmp_path / "serve.log"
+        deadline = time.monotonic() + 60
+        while "the render failed" not in log.read_text():
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
+        assert re.search(r"tiny\.yaml:\d+:\d+: error: .*'Anne' is not a user", log.read_text()), log.read_text()
+        assert (out / "review.json").read_text(encoding="utf-8") == published and server.poll() is None
+        assert browser.evaluate("document.body.innerText.includes('Ann meets Coffee.')")
     finally:
         server.terminate()
         server.wait(timeout=10)

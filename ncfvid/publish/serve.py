@@ -23,7 +23,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, BinaryIO
 
-__all__ = ["PortInUse", "Watcher", "make_server"]
+__all__ = ["PortInUse", "Watcher", "make_server", "serve_review"]
 
 POLL = 0.3  # s between looks at the storyboard
 
@@ -151,3 +151,30 @@ def _child_env() -> dict[str, str]:
     root = str(Path(__file__).resolve().parent.parent.parent)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
+
+
+def serve_review(
+    loaded: Any, folder: Path, host: str, port: int, watch: Sequence[str] | None, say: Callable[[str], None]
+) -> None:
+    """Serve `folder` until interrupted; with `watch` (render options), render `loaded`'s storyboard
+    now and after every change. Raises UserError (at the storyboard) for a port in use or no page."""
+    from ncfvid.diagnostics import UserError
+
+    if watch is None and not (folder / "index.html").is_file():
+        raise UserError.single(loaded.yaml.filename, f"no review page in {folder}/ yet: render first, or add --watch")
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        server = make_server(folder, host, port)
+    except PortInUse as err:
+        raise UserError.single(loaded.yaml.filename, str(err)) from None
+    watcher = None
+    if watch is not None:
+        watcher = Watcher(loaded.path, ["-o", str(folder), *watch], lambda line: print(line, file=sys.stderr))
+        watcher.start()
+    say(f"Serving {folder / 'index.html'} at http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        if watcher is not None:
+            watcher.stop()
+        server.server_close()

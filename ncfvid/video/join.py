@@ -224,23 +224,7 @@ def join_videos(
     """
     parts = [Path(p) for p in parts]
     output = Path(output)
-    if not parts:
-        raise VideoError("no videos to join")
-    wavs = list(soundtracks) if soundtracks is not None else [None] * len(parts)
-    if len(wavs) != len(parts):
-        raise ValueError("one soundtrack (or None) per part")
-    infos = [probe(p) for p in parts]
-    tracks: list[Track | None] = []
-    for wav in wavs:
-        try:
-            tracks.append(read_wav(Path(wav)) if wav is not None else None)
-        except (OSError, ValueError) as error:
-            raise VideoError(f"cannot read the soundtrack {wav}: {error}") from error
-    extradata = []
-    for path in parts:
-        with av.open(str(path)) as src:
-            extradata.append(src.streams.video[0].codec_context.extradata)
-    _check_compatible(parts, infos, extradata)
+    infos, tracks = _read_parts(parts, soundtracks)
 
     # Part boundaries from exact frame counts (constant frame rate), so no rounding accumulates.
     fps = infos[0].fps
@@ -273,10 +257,7 @@ def join_videos(
                 if rates:
                     layout = _widest_layout(parts, infos, tracks, extra.bed.channels if extra.bed else 1)
                     audio = _AudioTrack(out, max(rates), layout)
-                    if extra.bed is not None:
-                        speech = _placed(tracks, bounds, audio.rate, audio.channels)  # type: ignore[arg-type]
-                        bed, gain = extra.bed.mix(speech, audio.rate)
-                        audio.bed, audio.gain = bed.astype(np.float32, copy=False), np.float32(gain)
+                    _lay_bed(audio, extra.bed, tracks, bounds)
                 subtitles = add_subtitle_tracks(out, extra.subtitles)
                 add_chapters(out, extra.chapters)
                 for packet in subtitles:  # the muxer interleaves them with the picture by time
@@ -300,6 +281,37 @@ def join_videos(
             tmp.unlink()
         raise
     return JoinResult(info=info, part_starts=[float(b) for b in bounds[:-1]])
+
+
+def _read_parts(parts: list[Path], soundtracks: list[Path | None] | None) -> tuple[list[VideoInfo], list[Track | None]]:
+    """Each part's facts and soundtrack; raises VideoError when they cannot be joined."""
+    if not parts:
+        raise VideoError("no videos to join")
+    wavs = list(soundtracks) if soundtracks is not None else [None] * len(parts)
+    if len(wavs) != len(parts):
+        raise ValueError("one soundtrack (or None) per part")
+    infos = [probe(p) for p in parts]
+    tracks: list[Track | None] = []
+    for wav in wavs:
+        try:
+            tracks.append(read_wav(Path(wav)) if wav is not None else None)
+        except (OSError, ValueError) as error:
+            raise VideoError(f"cannot read the soundtrack {wav}: {error}") from error
+    extradata = []
+    for path in parts:
+        with av.open(str(path)) as src:
+            extradata.append(src.streams.video[0].codec_context.extradata)
+    _check_compatible(parts, infos, extradata)
+    return infos, tracks
+
+
+def _lay_bed(audio: _AudioTrack, bed: Bed | None, tracks: list[Track | None], bounds: list[Fraction]) -> None:
+    """Give `audio` the bed mixed under the whole placed narration (and the narration's gain)."""
+    if bed is None:
+        return
+    speech = _placed(tracks, bounds, audio.rate, audio.channels)  # type: ignore[arg-type]
+    samples, gain = bed.mix(speech, audio.rate)
+    audio.bed, audio.gain = samples.astype(np.float32, copy=False), np.float32(gain)
 
 
 def _placed(tracks: list[Track], bounds: list[Fraction], rate: int, channels: int) -> np.ndarray:
