@@ -60,7 +60,10 @@ def load(path: Path) -> Loaded:
         story = Storyboard.model_validate(loaded.data, context=validation_context(loaded.data))
     except ValidationError as err:
         raise UserError(finalize([*controls, *from_validation_error(err, loaded, Storyboard)])) from None
-    findings = finalize([*controls, *(_at(loaded, finding) for finding in check_storyboard(story, path.parent))])
+    from ncfvid.recordingcheck import check_recordings
+
+    found = [*check_storyboard(story, path.parent), *check_recordings(Loaded(path, loaded, story, []))]
+    findings = finalize([*controls, *(_at(loaded, finding) for finding in found)])
     errors = [d for d in findings if d.severity == "error"]
     if errors:
         raise UserError(findings)
