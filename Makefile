@@ -5,16 +5,16 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := libcairo2-dev libpango1.0-dev pkg-config espeak-ng fonts-dejavu-core fonts-noto-core fonts-noto-cjk sox ffmpeg poppler-utils chromium
+APT_PACKAGES := libcairo2-dev libpango1.0-dev pkg-config espeak-ng fonts-dejavu-core fonts-noto-core fonts-noto-cjk sox ffmpeg poppler-utils chromium festival festvox-us-slt-hts
 QUALITY ?= l
 
 .PHONY: setup system-deps demo test lint validate bench clean
 
 setup: system-deps $(VENV)/.installed
 
-# Manim builds pycairo and ManimPango against Cairo and Pango; espeak-ng is the default voice. The
-# tests check published files with ffprobe (ffmpeg) and pdfinfo (poppler-utils) and open the review
-# page in headless Chromium.
+# Manim builds pycairo and ManimPango against Cairo and Pango; Festival with cmu_us_slt_arctic_hts is the
+# default voice, espeak-ng the fast one (many languages). The tests check published files with ffprobe
+# (ffmpeg) and pdfinfo (poppler-utils) and open the review page in headless Chromium.
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -360,7 +360,9 @@ def compile_(storyboard: Path, out: Path | None, language: str | None, template_
 @OUTPUT
 @click.option("--draft", is_flag=True, help="Silent narration timed from the words-per-minute rate (fast).")
 @click.option("--voice", default=None, help="Voice name for the speech engine (e.g. en-gb).")
-@click.option("--engine", default=None, help="Speech engine (espeak, draft, gtts, azure, openai, elevenlabs).")
+@click.option(
+    "--engine", default=None, help="Speech engine (festival, espeak, draft, gtts, azure, openai, elevenlabs)."
+)
 @click.option("--burn-captions", is_flag=True, help="Draw the captions into the picture too.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Acts rendered at once (default: cores).")
 @click.option("--force", is_flag=True, help="Ignore cached beat clips of the chosen acts and render them again.")
@@ -511,8 +513,9 @@ def _render_one(  # noqa: PLR0913
         for act_id, _, _ in act_specs:
             shutil.rmtree(cache / act_id, ignore_errors=True)
         render_plan = plan(module, act_specs, recordings, settings, cache)
+    voice_settings = {**story.voice.model_dump(), **overrides}
     if render_plan.jobs:  # a fully cached render needs no speech engine (nor Manim)
-        _check_engine({**story.voice.model_dump(), **overrides}, prepared.loaded, "engine" in overrides)
+        _check_engine(voice_settings, prepared.loaded, "engine" in overrides)
     if dry_run:  # no layout check, no rendering: only what would render
         for act_id, _, beat_ids in act_specs:
             missing = [c.index + 1 for c in render_plan.act_clips(act_id) if force or not c.cached]
@@ -551,6 +554,8 @@ def _render_one(  # noqa: PLR0913
         checker.start()
     progress = RenderProgress([act_id for act_id, _, _ in act_specs], folder / "logs", quiet=quiet)
     progress.header(f"Rendering {len(act_specs)} act(s) of {prepared.loaded.yaml.filename} at -q{settings.quality}")
+    if render_plan.jobs:
+        _speak_ahead(prepared, render_plan, voice_settings, folder, settings.jobs, progress)
     try:
         with progress:
             render_jobs(render_plan, module_path, settings, folder, progress.report, abort, server)
@@ -599,6 +604,38 @@ def _publish(loaded: Any, clips: Any, video: Path, formats: tuple[str, ...], gif
         raise UserError.single(loaded.yaml.filename, str(err)) from None
 
 
+def _speak_ahead(
+    prepared: Any, render_plan: Any, voice: dict[str, Any], folder: Path, workers: int, progress: Any
+) -> None:
+    """Synthesise the lines of the acts that render, in parallel, before their jobs need them
+    (`ncfvid.speech.ahead`); beats with a recording are left out."""
+    from ncfvid.compiler import spoken_text
+    from ncfvid.render import speech_store
+    from ncfvid.speech.ahead import synthesize_ahead
+
+    story = prepared.loaded.story
+    rendering = {job.act_id for job in render_plan.jobs}
+    lines = [
+        spoken_text(story, beat, prepared.context)
+        for act in story.acts
+        if act.id in rendering
+        for beat in act.beats
+        if f"{act.id}.{beat.id}" not in prepared.recordings
+    ]
+    options = {"voice": voice.get("voice"), "rate": voice.get("rate"), **(voice.get("options") or {})}
+    from ncfvid.speech import EngineUnavailable
+    from ncfvid.speech.festivalengine import SynthesisError
+
+    try:
+        done = synthesize_ahead(voice["engine"], options, lines, speech_store(folder), workers)
+    except (EngineUnavailable, SynthesisError) as err:
+        raise UserError.single(prepared.loaded.yaml.filename, f"{voice['engine']}: {err}") from None
+    if done is not None and done.synthesised:
+        progress.header(
+            f"Spoke {done.synthesised} of {done.lines} line(s) with {voice['engine']} in {done.seconds:.1f} s"
+        )
+
+
 def _check_engine(settings: dict[str, Any], loaded: Any, from_command_line: bool) -> None:
     """Fail before rendering when the speech engine cannot run here: at the storyboard's
     `voice.engine` line, or naming the command-line option that chose the engine."""
@@ -606,7 +643,7 @@ def _check_engine(settings: dict[str, Any], loaded: Any, from_command_line: bool
     from ncfvid.speech.registry import check_engine
 
     try:
-        check_engine(settings["engine"])
+        check_engine(settings["engine"], {"voice": settings.get("voice")})
     except EngineUnavailable as err:
         if from_command_line:
             raise UserError.single(loaded.yaml.filename, f"--engine {settings['engine']}: {err}") from None

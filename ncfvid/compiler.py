@@ -101,6 +101,15 @@ def _nudge_args(beat: Beat) -> str | None:
     return f"shift={py_literal(shift)}, scale={py_literal(float(beat.nudge.scale))}"
 
 
+def spoken_text(story: Storyboard, beat: Beat, context: dict[str, Any]) -> str:
+    """What the voice says for `beat`: its `spoken:` form or narration with quotes filled in, a
+    bookmark before its `at:` word, and the lexicon applied (the text the scene passes to voiceover)."""
+    spoken = render_narration(beat.spoken or beat.narration, context, story.video.decimal)
+    if beat.at:
+        spoken = insert_bookmark(spoken, beat.at, bookmark_name(beat.at))
+    return apply_lexicon(spoken, dict(story.voice.lexicon))
+
+
 def compile_act(
     story: Storyboard,
     index: int,
@@ -111,12 +120,8 @@ def compile_act(
 ) -> CompiledAct:
     beats = []
     for b_index, beat in enumerate(act.beats):
-        decimal = story.video.decimal
-        caption = render_narration(beat.narration, context, decimal)
-        spoken = render_narration(beat.spoken, context, decimal) if beat.spoken else caption
-        if beat.at:
-            spoken = insert_bookmark(spoken, beat.at, bookmark_name(beat.at))
-        spoken = apply_lexicon(spoken, dict(story.voice.lexicon))
+        caption = render_narration(beat.narration, context, story.video.decimal)
+        spoken = spoken_text(story, beat, context)
         beats.append(
             CompiledBeat(
                 id=beat.id,

@@ -138,6 +138,9 @@ class Cue:
     start: float
     end: float
     text: str
+    #: (start, end, word) of each spoken word's sound, where the engine gave word times (captions
+    #: follow them); empty for a recording or the draft voice (captions share the line by characters)
+    words: tuple[tuple[float, float, str], ...] = ()
 
 
 @dataclass(frozen=True)

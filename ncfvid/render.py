@@ -110,6 +110,11 @@ def _manim_arguments(settings: RenderSettings, media: Path, module_path: Path, s
     ]
 
 
+def speech_store(out: Path) -> Path:
+    """Where ncfvid's own voices keep the lines of a render's jobs (see `ncfvid.speech.ahead`)."""
+    return out / "cache" / "speech"
+
+
 def render_job(
     job: ActJob,
     module_path: Path,
@@ -142,6 +147,7 @@ def render_job(
         glyphs=str((out / "cache" / "glyphs").resolve()),
         # record each beat's layout for the check (burnt captions would be in it)
         inspect=None if settings.burn_captions else str(inspect.resolve()),
+        speech=str(speech_store(out).resolve()),
     )
     what = f"act '{job.act_id}'" + ("" if job.whole else f" (beats {job.first + 1}-{job.stop} of {job.act_beats})")
     try:

@@ -24,6 +24,7 @@ class SceneJob:
 
     voice: dict[str, Any] = field(default_factory=dict)  # overrides the storyboard's voice settings
     audio_cache: str | None = None  # folder for synthesised audio (default: Manim's media folder)
+    speech: str | None = None  # folder where ncfvid's own voices keep every line, shared by all jobs
     beats: tuple[int, int] | None = None  # [first, stop): draw only these beats, each a Manim section
     parts_dir: str | None = None  # with `beats`: where <Scene>.beats.json and each beat's WAV go
     states_dir: str | None = None  # with `beats`: state key -> clip folder of beats drawn before

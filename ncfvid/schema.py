@@ -158,11 +158,16 @@ class VoiceSettings(Strict):
     """How the narration is spoken. The command line can override the engine (--draft, --voice)."""
 
     engine: str = Field(
-        "espeak",
-        description="Speech engine: 'espeak' (offline, default), 'draft' (silent, timed from `rate`), "
-        "or a manim-voiceover service name (gtts, azure, openai, elevenlabs).",
+        "festival",
+        description="Speech engine: 'festival' (offline, clear; the default), 'espeak' (offline, fast, many "
+        "languages), 'draft' (silent, timed from `rate`), or a manim-voiceover service name (gtts, azure, "
+        "openai, elevenlabs).",
     )
-    voice: str = Field("en-us", description="Voice name understood by the engine.")
+    voice: str | None = Field(
+        None,
+        description="Voice name understood by the engine; leave it out for the engine's own default "
+        "(festival: cmu_us_slt_arctic_hts, espeak: en-us).",
+    )
     rate: int = Field(165, ge=60, le=400, description="Speaking rate in words per minute.")
     pause: float = Field(0.4, ge=0, le=5, description="Silence after each beat's narration, in seconds.")
     options: dict[str, Any] = Field(
@@ -171,8 +176,22 @@ class VoiceSettings(Strict):
     lexicon: dict[str, str] = Field(
         default_factory=dict,
         description="Pronunciations: each word or phrase on the left is spoken as the text on the "
-        "right. Captions and screen text keep the original.",
+        "right (say `NCF: N C F`). Captions and screen text keep the original.",
     )
+
+    @field_validator("lexicon")
+    @classmethod
+    def check_lexicon_says_something(cls, lexicon: dict[str, str]) -> dict[str, str]:
+        for word, spoken in lexicon.items():
+            if not word.strip():
+                raise _rule_error("a lexicon entry needs a word or phrase on the left", word)
+            if not any(ch.isalnum() for ch in spoken):
+                raise _rule_error(
+                    f"the lexicon maps {word!r} to nothing that can be spoken ({spoken!r}): give the words to "
+                    "say instead (e.g. `NCF: N C F`), or remove the entry",
+                    word,
+                )
+        return lexicon
 
 
 class Music(Strict):

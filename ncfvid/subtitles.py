@@ -23,6 +23,7 @@ from ncfvid.files import write_atomic
 
 MAX_CHARS = 42
 MAX_LINES = 2
+CLOSE_GAP = 0.12  # seconds: a shorter gap between two cues of one line is closed (no flicker)
 
 # Words a line should not end with when it can be helped.
 _WEAK_ENDS = frozenset("a an the of to in on at by for with and or but from into as is are".split())
@@ -144,38 +145,37 @@ def _normal(word: str) -> str:
     return "".join(ch for ch in word.lower() if ch.isalnum())
 
 
-def _word_times(
-    words: Sequence[str], offsets: Sequence[int], word_times: Sequence[tuple[float, str]], start: float, end: float
-) -> list[float]:
-    """A time for each caption word: from `word_times` (matched by position when the counts agree,
-    else by text), interpolated by character position where a word has no time."""
-    known: dict[int, float] = {}
-    if len(word_times) == len(words):
-        known = {i: float(t) for i, (t, _) in enumerate(word_times)}
-    else:
-        matcher = difflib.SequenceMatcher(
-            None, [_normal(w) for w in words], [_normal(w) for _, w in word_times], autojunk=False
-        )
-        for block in matcher.get_matching_blocks():
-            for k in range(block.size):
-                known[block.a + k] = float(word_times[block.b + k][0])
-    total = offsets[-1] + len(words[-1]) if words else 1
-    anchors = sorted([(offsets[i], t) for i, t in known.items()])
-    times = []
-    for i, offset in enumerate(offsets):
-        if i in known:
-            times.append(known[i])
-            continue
-        before = [(o, t) for o, t in anchors if o <= offset] or [(0, start)]
-        after = [(o, t) for o, t in anchors if o > offset] or [(total, end)]
-        (x0, y0), (x1, y1) = before[-1], after[0]
-        times.append(y0 if x1 == x0 else y0 + (y1 - y0) * (offset - x0) / (x1 - x0))
-    clamped = []
-    latest = start
-    for t in times:
-        latest = min(max(t, latest), end)
-        clamped.append(latest)
-    return clamped
+def _word_sounds(
+    words: Sequence[str], offsets: Sequence[int], sounds: Sequence[tuple[float, float, str]]
+) -> list[tuple[float, float]]:
+    """(start, end) of each caption word's sound, from the spoken words' `sounds`.
+
+    The caption and what is spoken may differ (a lexicon says "NCF" as "N C F", `spoken:` rewords a
+    line): the two are aligned word by word (difflib, on letters and digits); a run of caption words
+    that matches no spoken word one to one gets the sound of the spoken words in its place, shared
+    by characters."""
+    heard = [_normal(w) for _, _, w in sounds]
+    matcher = difflib.SequenceMatcher(None, [_normal(w) for w in words], heard, autojunk=False)
+    spans: list[tuple[float, float] | None] = [None] * len(words)
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        if tag == "equal":
+            for k in range(a1 - a0):
+                spans[a0 + k] = (sounds[b0 + k][0], sounds[b0 + k][1])
+        elif tag == "replace":
+            t0, t1 = sounds[b0][0], max(sound[1] for sound in sounds[b0:b1])
+            first, last = offsets[a0], offsets[a1 - 1] + len(words[a1 - 1])
+            for i in range(a0, a1):
+                share = (t1 - t0) / max(last - first, 1)
+                spans[i] = (t0 + share * (offsets[i] - first), t0 + share * (offsets[i] + len(words[i]) - first))
+    # Caption words with nothing spoken for them: a moment where the sound before them ended.
+    latest = sounds[0][0] if sounds else 0.0
+    result = []
+    for span in spans:
+        if span is None:
+            span = (latest, latest)
+        latest = max(latest, span[1])
+        result.append(span)
+    return result
 
 
 def split_caption(
@@ -184,16 +184,17 @@ def split_caption(
     end: float,
     max_chars: int = MAX_CHARS,
     max_lines: int = MAX_LINES,
-    word_times: Sequence[tuple[float, str]] | None = None,
+    word_sounds: Sequence[tuple[float, float, str]] | None = None,
 ) -> list[Cue]:
     """Cues for one narration shown over [start, end].
 
     Each cue has at most `max_lines` lines of at most `max_chars` characters (a longer single word
-    stays whole). Without `word_times` cues are timed by their share of the characters; with
-    `word_times` ((seconds, word) for the spoken words, on the same clock as `start` and `end`, e.g.
-    ``[(tracker.start_t + t, w) for t, w in ncfvid.speech.word_timings(tracker.data)]``) a cue starts
-    when its first word is spoken and lasts until the next cue starts. Times stay within [start, end]
-    and never go backwards.
+    stays whole). Without `word_sounds` cues are timed by their share of the characters (a recording,
+    the draft voice). With `word_sounds` ((start, end, word) of each spoken word's sound, on the same
+    clock as `start` and `end`, e.g. ``[(tracker.start_t + s, tracker.start_t + e, w) for s, e, w in
+    ncfvid.speech.word_sounds(tracker.data)]``) a cue starts when its first word's sound starts and
+    ends when its last word's sound ends; a gap shorter than `CLOSE_GAP` before the next cue is
+    closed, so captions do not flicker. Times stay within [start, end] and never go backwards.
     """
     words = text.split()
     if not words:
@@ -208,16 +209,24 @@ def split_caption(
         position += len(word) + 1
     total = position - 1
     ranges = _chunk(words, max_chars, max_lines)
-    if word_times:
-        times = _word_times(words, offsets, word_times, start, end)
-        starts = [times[i] for i, _ in ranges]
+    if word_sounds:
+        spans = _word_sounds(words, offsets, word_sounds)
+        bounds = [(spans[i][0], max(span[1] for span in spans[i:j])) for i, j in ranges]
+        for index in range(len(bounds) - 1):
+            cue_start, cue_end = bounds[index]
+            following = bounds[index + 1][0]
+            if 0 < following - cue_end < CLOSE_GAP:
+                bounds[index] = (cue_start, following)
     else:
         starts = [start + (end - start) * offsets[i] / total for i, _ in ranges]
-    starts[0] = max(starts[0], start)
+        bounds = [(s, starts[k + 1] if k + 1 < len(starts) else end) for k, s in enumerate(starts)]
     cues = []
-    for index, (i, j) in enumerate(ranges):
-        cue_end = starts[index + 1] if index + 1 < len(ranges) else end
-        cues.append(Cue(starts[index], max(cue_end, starts[index]), _wrap(words[i:j], max_chars)))
+    latest = start
+    for (i, j), (cue_start, cue_end) in zip(ranges, bounds, strict=True):
+        cue_start = min(max(cue_start, latest), end)
+        cue_end = min(max(cue_end, cue_start), end)
+        cues.append(Cue(cue_start, cue_end, _wrap(words[i:j], max_chars)))
+        latest = cue_end
     return cues
 
 

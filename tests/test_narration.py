@@ -317,7 +317,7 @@ def test_two_espeak_renders_give_the_same_audio_bytes(renders: Renders) -> None:
     assert np.array_equal(samples, decoded_audio(second.video))
     assert np.abs(samples).max() > 0.1  # and it is speech, not silence
     # ... and so are the synthesised WAVs in the two audio caches.
-    wavs = [sorted((r.out / "cache" / "audio").rglob("*.wav")) for r in (first, second)]
+    wavs = [sorted((r.out / "cache" / "speech").rglob("*.wav")) for r in (first, second)]
     assert [p.relative_to(first.out) for p in wavs[0]] == [p.relative_to(second.out) for p in wavs[1]]
     assert len(wavs[0]) == 4
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(*wavs, strict=True))

@@ -95,40 +95,74 @@ def test_split_balances_lines():
     assert abs(len(first) - len(second)) <= 8
 
 
-def test_split_times_from_word_timings():
+def check_word_cues(cues: list[Cue], text: str, start: float, end: float, max_chars: int, max_lines: int):
+    """As check_cues, for cues timed on the words' sound: a gap may stand between two cues."""
+    assert cues
+    for cue in cues:
+        lines = cue.text.split("\n")
+        assert 1 <= len(lines) <= max_lines, cue.text
+        assert all(len(line) <= max_chars or " " not in line for line in lines)
+    assert " ".join(c.text.replace("\n", " ") for c in cues).split() == text.split()
+    times = [t for c in cues for t in (c.start, c.end)]
+    assert times == sorted(times)
+    assert all(start <= t <= end for t in times)
+
+
+def test_cues_start_and_end_on_their_first_and_last_words_sound():
     text = "One two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
     words = text.split()
-    times = [(10.0 + 0.5 * i, w) for i, w in enumerate(words)]
-    cues = split_caption(text, 10.0, 19.0, max_chars=20, max_lines=1, word_times=times)
-    check_cues(cues, text, 10.0, 19.0, 20, 1)
+    # Each word sounds for 0.3 s, 0.5 s apart; a 0.5 s pause after "eight".
+    sounds = [
+        (10.0 + 0.5 * i + (0.5 if i >= 8 else 0), 10.3 + 0.5 * i + (0.5 if i >= 8 else 0), w)
+        for i, w in enumerate(words)
+    ]
+    cues = split_caption(text, 10.0, 19.0, max_chars=20, max_lines=1, word_sounds=sounds)
+    check_word_cues(cues, text, 10.0, 19.0, 20, 1)
+    assert len(cues) > 2
     for cue in cues:
-        first_word = cue.text.split()[0]
-        assert cue.start == pytest.approx(10.0 + 0.5 * words.index(first_word))
-    assert cues[-1].end == 19.0
+        first, last = words.index(cue.text.split()[0]), words.index(cue.text.split()[-1])
+        assert cue.start == pytest.approx(sounds[first][0])
+        assert cue.end == pytest.approx(sounds[last][1])  # gaps of 0.2 s and more stay: no caption over silence
+    assert cues[-1].end == pytest.approx(sounds[-1][1])
 
 
-def test_split_word_timings_that_do_not_match_the_caption():
-    # The spoken text went through the lexicon ("N C F" for "NCF") and the timings start late.
+def test_a_short_gap_between_cues_is_closed():
+    sounds = [(0.0, 0.45, "alpha"), (0.5, 0.9, "beta"), (1.0, 1.4, "gamma"), (1.5, 1.9, "delta")]
+    cues = split_caption("alpha beta gamma delta", 0.0, 3.0, max_chars=6, max_lines=1, word_sounds=sounds)
+    # 0.05 s before "beta" and "delta": closed; 0.1 s before "gamma" too; the last cue ends with "delta"
+    assert [(c.start, c.end) for c in cues] == [(0.0, 0.5), (0.5, 1.0), (1.0, 1.5), (1.5, 1.9)]
+    sounds[2] = (1.2, 1.4, "gamma")
+    cues = split_caption("alpha beta gamma delta", 0.0, 3.0, max_chars=6, max_lines=1, word_sounds=sounds)
+    assert (cues[1].end, cues[2].start) == (0.9, 1.2)  # 0.3 s of silence: no caption
+
+
+def test_word_sounds_that_do_not_match_the_caption():
+    # The spoken text went through the lexicon ("N C F" for "NCF"); "NCF" is heard from N's start to F's end.
     caption = "The NCF model learns embeddings. Then an MLP predicts ratings for every single user."
     spoken = "The N C F model learns embeddings. Then an M L P predicts ratings for every single user."
-    times = [(1.2 + 0.3 * i, w) for i, w in enumerate(spoken.split())]
-    cues = split_caption(caption, 1.0, 8.0, max_chars=30, max_lines=1, word_times=times)
-    check_cues(cues, caption, 1.0, 8.0, 30, 1)
-    starts = {c.text.split()[0]: c.start for c in cues}
-    if "Then" in starts:
-        assert starts["Then"] == pytest.approx(1.2 + 0.3 * spoken.split().index("Then"))
+    sounds = [(1.2 + 0.3 * i, 1.35 + 0.3 * i, w) for i, w in enumerate(spoken.split())]
+    cues = split_caption(caption, 1.0, 8.0, max_chars=13, max_lines=1, word_sounds=sounds)
+    check_word_cues(cues, caption, 1.0, 8.0, 13, 1)
+    heard = [w.rstrip(".") for w in spoken.split()]
+    for cue in cues:
+        first, last = cue.text.split()[0].rstrip("."), cue.text.split()[-1].rstrip(".")
+        first = "N" if first == "NCF" else "M" if first == "MLP" else first
+        last = "F" if last == "NCF" else "P" if last == "MLP" else last
+        assert cue.start == pytest.approx(sounds[heard.index(first)][0]), cue
+        assert cue.end == pytest.approx(sounds[heard.index(last, heard.index(first))][1]), cue
+    assert any("NCF" in c.text for c in cues) and any(c.text.endswith("MLP") for c in cues)
 
 
-def test_word_timings_are_clamped_into_the_range():
+def test_word_sounds_are_clamped_into_the_range():
     cues = split_caption(
         "alpha beta gamma delta",
         5.0,
         6.0,
         max_chars=11,
         max_lines=1,
-        word_times=[(4.0, "alpha"), (5.5, "beta"), (5.2, "gamma"), (9.0, "delta")],
+        word_sounds=[(4.0, 4.5, "alpha"), (5.5, 5.6, "beta"), (5.2, 5.3, "gamma"), (9.0, 9.5, "delta")],
     )
-    check_cues(cues, "alpha beta gamma delta", 5.0, 6.0, 11, 1)
+    check_word_cues(cues, "alpha beta gamma delta", 5.0, 6.0, 11, 1)
 
 
 def test_srt_and_vtt_golden():

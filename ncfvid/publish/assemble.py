@@ -70,7 +70,7 @@ class Published:
 
 def _clip_cues(clip: BeatClip) -> tuple[list[Cue], str]:
     raw = json.loads((clip.folder / "cues.json").read_text(encoding="utf-8"))
-    cues = [cue for c in raw for cue in split_caption(c["text"], c["start"], c["end"])]
+    cues = [cue for c in raw for cue in split_caption(c["text"], c["start"], c["end"], word_sounds=c.get("words"))]
     return cues, " ".join(str(c["text"]) for c in raw)
 
 

@@ -138,7 +138,9 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         part = self._drawn_part()
         if part is not None:
             spoken = round(tracker.start_t - self.beat_origin, 4), round(tracker.end_t - self.beat_origin, 4)
-            part["cues"].append(Cue(beat, *spoken, caption))
+            # the engine's word times, where it has them: captions follow the words' sound
+            words = tuple((round(a, 4), round(b, 4), w) for a, b, w in _word_sounds(tracker, self.beat_origin))
+            part["cues"].append(Cue(beat, *spoken, caption, words))
         elapsed = self.renderer.time - start
         self.safe_wait(max(self.pause, (seconds or 0.0) - elapsed))
         if self.inspector is not None:
@@ -230,7 +232,7 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         room_bottom = -config.frame_height / 2 - band + 0.12
         room_top = self.area.bottom - 0.08  # content stays above the safe area's bottom
         max_width = camera.frame_width * (1 - 2 * self.safe_margin)
-        cues = split_caption(caption, tracker.start_t, tracker.end_t)
+        cues = split_caption(caption, tracker.start_t, tracker.end_t, word_sounds=_word_sounds(tracker, 0.0))
         texts = [label(cue.text, size=24, color=self.theme.text, max_width=max_width) for cue in cues]
         for text in texts:
             if text.height > room_top - room_bottom:
@@ -402,10 +404,21 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         return mob
 
 
+def _word_sounds(tracker: VoiceoverTracker, origin: float) -> list[tuple[float, float, str]]:
+    """(start, end, word) of each spoken word's sound in scene time less `origin`; empty when the
+    engine gave no word times (a recording, the draft voice)."""
+    from ncfvid.speech import word_sounds
+
+    shift = tracker.start_t - origin
+    return [(shift + a, shift + b, w) for a, b, w in word_sounds(tracker.data)]
+
+
 def _make_speech_service(settings: dict[str, Any], recordings: dict[str, str], job: SceneJob) -> Any:
-    from ncfvid.speech.registry import make_service
+    from ncfvid.speech.registry import DEFAULT_ENGINE, make_service
 
     cache_dir = Path(job.audio_cache) if job.audio_cache else Path(config.media_dir) / "voiceovers"
+    store = Path(job.speech) if job.speech else None
     options = {k: v for k, v in settings.items() if k in ("voice", "rate")}
     options.update(settings.get("options", {}))
-    return make_service(settings.get("engine", "espeak"), cache_dir=cache_dir, options=options, recordings=recordings)
+    engine = settings.get("engine") or DEFAULT_ENGINE
+    return make_service(engine, cache_dir=cache_dir, options=options, recordings=recordings, store=store)

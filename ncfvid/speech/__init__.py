@@ -7,12 +7,14 @@ share to turn word positions into manim-voiceover word boundaries.
 Word boundaries (``data["word_boundaries"]``) carry a ``boundary_type``:
 
 - ``"Word"``: one per spoken word, in order; ``text_offset`` is the 0-based offset of the word (without
-  surrounding punctuation) in the narration *after* manim-voiceover removed its bookmark tags.
+  surrounding punctuation) in the narration *after* manim-voiceover removed its bookmark tags. Engines
+  that know where each word's sound ends (Festival; espeak-ng, measured on its audio) also give its
+  ``duration_milliseconds``: captions start and end on the words' sound (`word_sounds`).
 - ``"Bookmark"``: the exact time espeak-ng reached a ``<bookmark mark="..."/>`` (from an SSML mark).
 - ``"Start"`` / ``"End"``: offsets 0 and len(text) at times 0 and the audio's length, so that
   manim-voiceover's interpolation also covers bookmarks before the first or after the last word.
 
-Use `word_timings` to get just the words, e.g. for captions.
+Use `word_timings` to get just the words' starts, `word_sounds` their starts and ends.
 """
 
 from __future__ import annotations
@@ -92,32 +94,33 @@ def count_words(plain: str) -> int:
 
 def build_word_boundaries(
     plain: str,
-    words: Sequence[tuple[int, float]],
+    words: Sequence[tuple[int, float] | tuple[int, float, float]],
     duration: float,
     bookmarks: Iterable[tuple[int, float]] = (),
 ) -> list[dict[str, Any]]:
-    """manim-voiceover word boundaries from word start times.
+    """manim-voiceover word boundaries from word times.
 
-    `words` holds (token start offset in `plain`, seconds) for each spoken token, in text order;
-    `bookmarks` holds (offset in `plain`, seconds). Text offsets come out strictly increasing and
-    audio offsets non-decreasing (manim-voiceover interpolates between them with scipy's interp1d).
+    `words` holds (token start offset in `plain`, seconds) for each spoken token, in text order, or
+    (offset, start, end) where the engine knows when the word's sound ends; `bookmarks` holds
+    (offset in `plain`, seconds). Text offsets come out strictly increasing and audio offsets
+    non-decreasing (manim-voiceover interpolates between them with scipy's interp1d).
     """
     entries: dict[int, dict[str, Any]] = {}
-    for start, seconds in words:
+    for start, seconds, *rest in words:
         end = start
         while end < len(plain) and not plain[end].isspace():
             end += 1
         core_start, core_end = word_core(plain, start, end)
-        entries.setdefault(
-            core_start,
-            {
-                "audio_offset": _ticks(seconds),
-                "text_offset": core_start,
-                "word_length": core_end - core_start,
-                "text": plain[core_start:core_end],
-                "boundary_type": "Word",
-            },
-        )
+        entry = {
+            "audio_offset": _ticks(seconds),
+            "text_offset": core_start,
+            "word_length": core_end - core_start,
+            "text": plain[core_start:core_end],
+            "boundary_type": "Word",
+        }
+        if rest:
+            entry["duration_milliseconds"] = max(int(round((min(rest[0], duration) - seconds) * 1000)), 0)
+        entries.setdefault(core_start, entry)
     for offset, seconds in bookmarks:
         if offset in entries:  # a bookmark right before a word: the word's own start is that moment
             continue
@@ -169,6 +172,41 @@ def word_timings(data: Mapping[str, Any]) -> list[tuple[float, str]]:
         for bound in data.get("word_boundaries") or []
         if bound.get("boundary_type", "Word") == "Word"
     ]
+
+
+def sound_ends(pcm: bytes, sample_rate: int, starts: Sequence[float], duration: float) -> list[float]:
+    """Where each word's sound ends, for an engine that reports only when words start (espeak-ng):
+    the end of the last loud 10 ms frame before the next word starts (or the audio ends)."""
+    import numpy as np
+
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    hop = max(int(sample_rate * 0.01), 1)
+    frames = len(samples) // hop
+    if frames == 0:
+        return [min(start, duration) for start in starts]
+    rms = np.sqrt((samples[: frames * hop].reshape(frames, hop) ** 2).mean(axis=1))
+    loud = rms >= max(0.03 * float(rms.max()), 30.0)
+    ends = []
+    for index, start in enumerate(starts):
+        stop = starts[index + 1] if index + 1 < len(starts) else duration
+        first, last = int(start * sample_rate) // hop, min(int(stop * sample_rate) // hop, frames)
+        heard = np.flatnonzero(loud[first:last])
+        end = (first + int(heard[-1]) + 1) * hop / sample_rate if len(heard) else start
+        ends.append(min(max(end, start), max(stop, start)))
+    return ends
+
+
+def word_sounds(data: Mapping[str, Any]) -> list[tuple[float, float, str]]:
+    """(start, end, word) in seconds from the start of the voiceover for each spoken word, where the
+    engine gave when each word's sound ends; empty otherwise (a recording, the draft voice)."""
+    words = [b for b in data.get("word_boundaries") or [] if b.get("boundary_type", "Word") == "Word"]
+    if not words or any(b.get("duration_milliseconds") is None for b in words):
+        return []
+    sounds = []
+    for bound in words:
+        start = bound["audio_offset"] / AUDIO_OFFSET_RESOLUTION
+        sounds.append((start, start + bound["duration_milliseconds"] / 1000, bound.get("text", "")))
+    return sounds
 
 
 def write_wav(path: Path, pcm: bytes, sample_rate: int, channels: int = 1) -> None:

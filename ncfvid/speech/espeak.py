@@ -20,6 +20,7 @@ from manim_voiceover.services.base import PathLike, SpeechService
 
 from ncfvid.speech import (
     build_word_boundaries,
+    sound_ends,
     split_bookmarks,
     voiceover_data,
     write_wav,
@@ -132,6 +133,7 @@ class EspeakService(OwnCacheService):
         write_wav(folder / audio, result.pcm, result.sample_rate)
         duration = len(result.pcm) / 2 / result.sample_rate
         starts = word_starts(plain, result.words, origin)
+        ends = sound_ends(result.pcm, result.sample_rate, [seconds for _, seconds in starts], duration)
         mark_times = {name: ms / 1000.0 for name, ms in result.marks}
         marks = []
         for i, offset in enumerate(offsets):
@@ -142,7 +144,8 @@ class EspeakService(OwnCacheService):
                 # of the next word, so use that.
                 later = [seconds for start, seconds in starts if start >= offset]
                 marks.append((offset, later[0] if later else duration))
-        bounds = build_word_boundaries(plain, starts, duration, marks)
+        spans = [(start, seconds, end) for (start, seconds), end in zip(starts, ends, strict=True)]
+        bounds = build_word_boundaries(plain, spans, duration, marks)
         data = voiceover_data(text, input_data, audio, bounds)
         save_entry(folder, data)
         return data

@@ -42,7 +42,7 @@ INSTALL_HINT = (
 )
 _LIBRARY_NAMES = ("libespeak-ng.so.1", "libespeak-ng.so", "libespeak-ng.1.dylib", "libespeak-ng.dylib")
 #: Bumped when the files or boundaries this module writes change, so old cache entries are not used.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: word boundaries carry where each word's sound ends
 
 
 class _EventId(ctypes.Union):

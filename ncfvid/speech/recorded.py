@@ -216,10 +216,7 @@ class RecordedService(OwnCacheService):
         return self._serve(text, source, folder, path)
 
     def _fallback_takes_beat_id(self) -> bool:
-        from ncfvid.speech.draft import DraftService
-        from ncfvid.speech.espeak import EspeakService
-
-        return isinstance(self.fallback, EspeakService | DraftService | RecordedService)
+        return isinstance(self.fallback, OwnCacheService)  # ncfvid's own services (this one too)
 
     def _serve(self, text: str, source: Path, folder: Path, path: PathLike | None) -> dict[str, Any]:
         plain, _ = split_bookmarks(text)

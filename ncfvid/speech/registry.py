@@ -1,4 +1,4 @@
-"""Choose a speech service by name: espeak (default), draft, or any manim-voiceover service.
+"""Choose a speech service by name: festival (default), espeak, draft, or any manim-voiceover service.
 
 manim-voiceover's own services ask questions on standard input when something is missing (it offers
 to `pip install` their extras and to write API keys into a .env file, then exits). A render must not
@@ -17,7 +17,7 @@ import importlib.util
 import inspect
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,38 @@ THIRD_PARTY: dict[str, ThirdParty] = {
     "pyttsx3": ThirdParty("pyttsx3", "PyTTSX3Service", ("pyttsx3",), "pyttsx3"),
     "gemini": ThirdParty("gemini", "GeminiService", ("google.genai",), "gemini"),
 }
-NATIVE = ("espeak", "draft")
+
+
+def _check_festival(voice: str | None) -> None:
+    from ncfvid.speech.festivalengine import DEFAULT_VOICE, check_available
+
+    check_available(voice or DEFAULT_VOICE)
+
+
+def _check_espeak(voice: str | None) -> None:
+    from ncfvid.speech.espeakng import check_available
+
+    check_available()
+
+
+@dataclass(frozen=True)
+class Native:
+    """One of ncfvid's own engines: its service class (module, class) and, for one that needs a
+    program or library, a check that it is there (given the voice, None for the engine's default),
+    which raises EngineUnavailable with the fix. Modules are imported only when used."""
+
+    module: str
+    cls: str
+    check: Callable[[str | None], None] | None = None
+    ahead: bool = False  # `ncfvid render` synthesises its lines ahead, in parallel (ncfvid.speech.ahead)
+
+
+NATIVE: dict[str, Native] = {
+    "festival": Native("ncfvid.speech.festival", "FestivalService", _check_festival, ahead=True),
+    "espeak": Native("ncfvid.speech.espeak", "EspeakService", _check_espeak),
+    "draft": Native("ncfvid.speech.draft", "DraftService"),
+}
+DEFAULT_ENGINE = "festival"
 ENGINES: tuple[str, ...] = (*NATIVE, *THIRD_PARTY)
 WHISPER_MODULES = ("whisper", "stable_whisper")
 #: Storyboard voice settings that only some services take; dropped for a service that does not.
@@ -71,12 +102,10 @@ def _module_missing(name: str) -> bool:
 def check_engine(engine: str, options: Mapping[str, Any] | None = None) -> None:
     """Raise EngineUnavailable (one line, with the fix) if `engine` cannot run on this machine."""
     options = options or {}
-    if engine == "draft":
-        return
-    if engine == "espeak":
-        from ncfvid.speech.espeakng import check_available
-
-        check_available()
+    native = NATIVE.get(engine)
+    if native is not None:
+        if native.check is not None:
+            native.check(options.get("voice"))
         return
     spec = THIRD_PARTY.get(engine)
     if spec is None:
@@ -133,33 +162,34 @@ def available_engines() -> list[str]:
 
 
 def make_service(
-    engine: str = "espeak",
+    engine: str = DEFAULT_ENGINE,
     *,
     cache_dir: Path,
     options: Mapping[str, Any] | None = None,
     recordings_dir: Path | None = None,
     recordings: Mapping[str, Any] | None = None,
+    store: Path | None = None,
 ) -> Any:
     """A ready manim-voiceover SpeechService.
 
-    `engine`: "espeak" (default), "draft", or a manim-voiceover service name (gtts, azure, openai,
-    elevenlabs, pyttsx3, gemini); `options` are its keyword arguments. With recordings (`recordings`:
+    `engine`: "festival" (default), "espeak", "draft", or a manim-voiceover service name (gtts, azure,
+    openai, elevenlabs, pyttsx3, gemini); `options` are its keyword arguments (a `voice` of None: the
+    engine's own default). With recordings (`recordings`:
     beat id or narration text -> file; `recordings_dir`: a folder of `<beat_id>.wav|.mp3`) those beats
-    play the recording and the others use the engine.
+    play the recording and the others use the engine. `store`: where ncfvid's own engines keep
+    their lines instead of `cache_dir`, shared by every job of a render (manim-voiceover's services
+    keep a `cache.json` that two jobs must not write at once, so they stay in `cache_dir`).
     """
     opts = dict(options or {})
     check_engine(engine, opts)
-    cache_dir = Path(cache_dir)
+    cache_dir = Path(store if store is not None and engine in NATIVE else cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     service: Any
-    if engine == "espeak":
-        from ncfvid.speech.espeak import EspeakService
-
-        service = EspeakService(cache_dir=cache_dir, **opts)
-    elif engine == "draft":
-        from ncfvid.speech.draft import DraftService
-
-        service = DraftService(cache_dir=cache_dir, **opts)
+    if opts.get("voice", "") is None:
+        opts.pop("voice")
+    if engine in NATIVE:
+        native = NATIVE[engine]
+        service = getattr(importlib.import_module(native.module), native.cls)(cache_dir=cache_dir, **opts)
     else:
         spec = THIRD_PARTY[engine]
         service_class = getattr(importlib.import_module(f"manim_voiceover.services.{spec.module}"), spec.cls)
