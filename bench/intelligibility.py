@@ -8,8 +8,8 @@ every figure is reported per round):
 
   cold    `ncfvid render STORY -q l --engine E -o TMP/E` into a fresh output folder (trains the model,
           synthesises every line, renders every act), timed
-  again   the same command, nothing changed: how many lines it synthesised (new WAVs in the output's
-          speech cache) and how long it took
+  again   the same command, nothing changed: how many lines it synthesised (by any of its processes:
+          the speech cache's log, ncfvid.speech.entries.note_synthesis) and how long it took
   edit    one narration line edited (the first beat of the middle act, "Well, " put before it), then
           the same command: how many lines it synthesised
   WER     the cold render's video: its audio decoded (PyAV) to 16 kHz mono, cut at each caption cue of
@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import yaml  # noqa: E402
 from render import Watch, edit_narration, git_revision, timed  # noqa: E402  (bench/render.py)
 
+from ncfvid.speech.entries import synthesis_count  # noqa: E402
 from ncfvid.subtitles import Cue, read_srt  # noqa: E402
 
 NCFVID = Path(sys.executable).parent / "ncfvid"
@@ -147,8 +148,9 @@ def recognise(video: Path) -> list[CueScore]:
     return scores
 
 
-def speech_wavs(out: Path) -> set[str]:
-    return {p.name for p in (out / "cache" / "speech").glob("*.wav")}
+def syntheses(out: Path) -> int:
+    """Lines synthesised into the output's speech cache so far, by any process (its log)."""
+    return synthesis_count(out / "cache" / "speech")
 
 
 def spoke(output: str) -> str:
@@ -160,6 +162,7 @@ def spoke(output: str) -> str:
 class Run:
     engine: str
     cold: float = 0.0
+    cold_synthesised: int = -1
     again: float = 0.0
     again_synthesised: int = -1
     edit: float = 0.0
@@ -186,15 +189,17 @@ def measure(engine: str, source: Path, quality: str, tmp: Path, edit_act: str) -
     run.cold, output = timed(command, folder, log=folder / "cold.log")
     video = out / f"{source.stem}.mp4"
     run.scores = recognise(video)
-    before = speech_wavs(out)
+    run.cold_synthesised = syntheses(out)
+    before = syntheses(out)
     run.again, output = timed(command, folder, log=folder / "again.log")
-    run.again_synthesised = len(speech_wavs(out) - before)
+    run.again_synthesised = syntheses(out) - before
     edit_narration(story, edit_act)
-    before = speech_wavs(out)
+    before = syntheses(out)
     run.edit, output = timed(command, folder, log=folder / "edit.log")
-    run.edit_synthesised = len(speech_wavs(out) - before)
+    run.edit_synthesised = syntheses(out) - before
     print(
-        f"  {engine:<9} cold {run.cold:6.1f} s   again {run.again:5.1f} s ({run.again_synthesised} synthesised)   "
+        f"  {engine:<9} cold {run.cold:6.1f} s ({run.cold_synthesised} synthesised)   "
+        f"again {run.again:5.1f} s ({run.again_synthesised} synthesised)   "
         f"edit {run.edit:5.1f} s ({run.edit_synthesised} synthesised)   WER {run.wer:.1%}, "
         f"{run.bad_cues} of {len(run.scores)} cues at >= 90%",
         flush=True,
@@ -219,7 +224,7 @@ def report(runs: list[list[Run]], engines: list[str], source: Path, quality: str
         )
         + ".",
         "",
-        "| engine | round | WER over all cues (≤ 35 %) | cues at ≥ 90 % (none) | cold render | "
+        "| engine | round | WER over all cues (≤ 35 %) | cues at ≥ 90 % (none) | cold render (lines synthesised) | "
         f"cold / {base} cold (≤ 1.3) | unchanged re-render: lines synthesised | one line edited: lines synthesised |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -227,7 +232,8 @@ def report(runs: list[list[Run]], engines: list[str], source: Path, quality: str
         cold_base = next(r.cold for r in round_runs if r.engine == base)
         for run in round_runs:
             lines.append(
-                f"| {run.engine} | {index} | {run.wer:.1%} | {run.bad_cues} of {len(run.scores)} | {run.cold:.1f} s | "
+                f"| {run.engine} | {index} | {run.wer:.1%} | {run.bad_cues} of {len(run.scores)} | {run.cold:.1f} s "
+                f"({run.cold_synthesised}) | "
                 f"{run.cold / cold_base:.2f} | {run.again_synthesised} ({run.again:.1f} s) | "
                 f"{run.edit_synthesised} ({run.edit:.1f} s) |"
             )

@@ -554,12 +554,15 @@ def _render_one(  # noqa: PLR0913
         checker.start()
     progress = RenderProgress([act_id for act_id, _, _ in act_specs], folder / "logs", quiet=quiet)
     progress.header(f"Rendering {len(act_specs)} act(s) of {prepared.loaded.yaml.filename} at -q{settings.quality}")
-    if render_plan.jobs:
-        _speak_ahead(prepared, render_plan, voice_settings, folder, settings.jobs, progress)
+    ahead = _speak_ahead(prepared, render_plan, voice_settings, folder, settings.jobs) if render_plan.jobs else None
     try:
         with progress:
             render_jobs(render_plan, module_path, settings, folder, progress.report, abort, server)
+        if ahead is not None:
+            _finish_ahead(ahead, voice_settings["engine"], prepared.loaded, progress)
     except BaseException as err:
+        if ahead is not None:
+            ahead.stop()
         if checker is not None:
             if isinstance(err, UserError) and checker.failed.is_set():
                 checker.outcome()  # the check stopped the renders: its errors are the story
@@ -604,36 +607,45 @@ def _publish(loaded: Any, clips: Any, video: Path, formats: tuple[str, ...], gif
         raise UserError.single(loaded.yaml.filename, str(err)) from None
 
 
-def _speak_ahead(
-    prepared: Any, render_plan: Any, voice: dict[str, Any], folder: Path, workers: int, progress: Any
-) -> None:
-    """Synthesise the lines of the acts that render, in parallel, before their jobs need them
-    (`ncfvid.speech.ahead`); beats with a recording are left out."""
+def _speak_ahead(prepared: Any, render_plan: Any, voice: dict[str, Any], folder: Path, workers: int) -> Any:
+    """Start synthesising the lines the render's jobs will speak, in parallel and beside them, in the
+    order the jobs ask for them (`ncfvid.speech.ahead`); None when the engine needs no help or every
+    line is cached. Beats with a recording are left out."""
     from ncfvid.compiler import spoken_text
     from ncfvid.render import speech_store
-    from ncfvid.speech.ahead import synthesize_ahead
+    from ncfvid.speech import EngineUnavailable
+    from ncfvid.speech.ahead import start_ahead
 
     story = prepared.loaded.story
-    rendering = {job.act_id for job in render_plan.jobs}
-    lines = [
-        spoken_text(story, beat, prepared.context)
-        for act in story.acts
-        if act.id in rendering
-        for beat in act.beats
-        if f"{act.id}.{beat.id}" not in prepared.recordings
+    acts = {act.id: act for act in story.acts}
+    # Each job speaks its act's lines from the first (earlier beats run skipped) to its last beat;
+    # the biggest jobs start first. Take the jobs' lines in turn: first lines first.
+    needs = [
+        [
+            spoken_text(story, beat, prepared.context)
+            for beat in acts[job.act_id].beats[: job.stop]
+            if f"{job.act_id}.{beat.id}" not in prepared.recordings
+        ]
+        for job in render_plan.jobs
     ]
+    lines = [need[i] for i in range(max(map(len, needs), default=0)) for need in needs if i < len(need)]
     options = {"voice": voice.get("voice"), "rate": voice.get("rate"), **(voice.get("options") or {})}
+    try:
+        return start_ahead(voice["engine"], options, lines, speech_store(folder), workers)
+    except (EngineUnavailable, OSError) as err:
+        raise UserError.single(prepared.loaded.yaml.filename, f"{voice['engine']}: {err}") from None
+
+
+def _finish_ahead(ahead: Any, engine: str, loaded: Any, progress: Any) -> None:
+    """Wait for the synthesis ahead; report it, or what went wrong as one line."""
     from ncfvid.speech import EngineUnavailable
     from ncfvid.speech.festivalengine import SynthesisError
 
     try:
-        done = synthesize_ahead(voice["engine"], options, lines, speech_store(folder), workers)
-    except (EngineUnavailable, SynthesisError) as err:
-        raise UserError.single(prepared.loaded.yaml.filename, f"{voice['engine']}: {err}") from None
-    if done is not None and done.synthesised:
-        progress.header(
-            f"Spoke {done.synthesised} of {done.lines} line(s) with {voice['engine']} in {done.seconds:.1f} s"
-        )
+        done = ahead.finish()
+    except (EngineUnavailable, SynthesisError, OSError) as err:
+        raise UserError.single(loaded.yaml.filename, f"{engine}: {err}") from None
+    progress.header(f"Spoke {done.synthesised} of {done.lines} line(s) with {engine} in {done.seconds:.1f} s")
 
 
 def _check_engine(settings: dict[str, Any], loaded: Any, from_command_line: bool) -> None:

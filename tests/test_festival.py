@@ -3,6 +3,7 @@ sound, the cache (a line is synthesised once), text it cannot say, and a missing
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ import pytest
 from ncfvid.speech import EngineUnavailable, registry, word_sounds
 from ncfvid.speech import festivalengine as festival
 from ncfvid.speech.ahead import synthesize_ahead
+from ncfvid.speech.entries import synthesis_count
 from ncfvid.subtitles import split_caption
 
 pytestmark = pytest.mark.skipif(festival.festival_program() is None, reason="Festival is not installed")
@@ -194,3 +196,32 @@ def test_render_without_festival_names_the_package_and_the_engine_line(tmp_path:
     first = error.splitlines()[0]
     assert "apt-get install festival festvox-us-slt-hts" in first and "--engine espeak" in first
     assert "Traceback" not in error
+
+
+def test_render_synthesises_each_line_once_unchanged_nothing_edited_one(tmp_path: Path) -> None:
+    """tiny.yaml with Festival: the cold render speaks its 4 lines once (ahead of and beside its two
+    jobs, which wait for them rather than speak them again), an unchanged render none, an edit one."""
+    story = (ROOT / "tests" / "data" / "tiny.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "tiny.yaml"
+    path.write_text(story.replace("engine: draft", "engine: festival"), encoding="utf-8")
+    out = tmp_path / "out"
+    store = out / "cache" / "speech"
+
+    def render() -> str:
+        command = [str(NCFVID), "render", str(path), "-o", str(out), "--no-check"]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    lines = len(re.findall(r"^\s+narration:", story, re.M))
+    first = render()
+    assert synthesis_count(store) == lines, (store / "synthesised.log").read_text()
+    assert f"Spoke {lines} of {lines} line(s) with festival" in first
+    assert not list((store / "pending").glob("*.txt"))  # the pending list is gone with the render
+    render()
+    assert synthesis_count(store) == lines  # unchanged: nothing synthesised
+    path.write_text(path.read_text(encoding="utf-8").replace("A tiny test.", "A tiny test, edited."))
+    render()
+    assert synthesis_count(store) == lines + 1
+    srt = (out / "tiny.srt").read_text(encoding="utf-8")
+    assert "A tiny test, edited." in srt

@@ -97,11 +97,12 @@ def publish(
 ) -> Published:
     """Join `clips` into `video` and write everything published beside it (see the module's notes)."""
     from ncfvid.publish.music import MusicBed, music_key, schedule
+    from ncfvid.speech.registry import voice_language
     from ncfvid.video.join import Extras, join_videos
 
     story = loaded.story
     titles = {act.id: act.title for act in story.acts}
-    lang = iso639_2(language or story.voice.voice)
+    lang = iso639_2(language or voice_language(story.voice.engine, story.voice.voice))
     folder = video.parent
     per_clip = [_clip_cues(clip) for clip in clips]
     found: dict[str, Any] = {}

@@ -41,3 +41,23 @@ def load_entry(folder: Path, input_data: Mapping[str, Any]) -> dict[str, Any] | 
 def save_entry(folder: Path, data: Mapping[str, Any]) -> None:
     """Store voiceover data under its `input_data`, atomically (readers see all of it or nothing)."""
     write_atomic(entry_path(folder, data["input_data"]), json.dumps(data, ensure_ascii=False))
+
+
+LOG = "synthesised.log"
+
+
+def note_synthesis(folder: Path, audio: str) -> None:
+    """Append the audio file of a line just synthesised to the folder's log: one line per synthesis,
+    from every process that speaks into the folder (an append of one short line is atomic), so a
+    render's syntheses can be counted (`synthesis_count`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOG, "a", encoding="utf-8") as log:
+        log.write(f"{audio}\n")
+
+
+def synthesis_count(folder: Path) -> int:
+    """How many lines were ever synthesised into `folder` (see `note_synthesis`)."""
+    try:
+        return len((folder / LOG).read_text(encoding="utf-8").splitlines())
+    except OSError:
+        return 0

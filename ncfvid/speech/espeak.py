@@ -25,7 +25,7 @@ from ncfvid.speech import (
     voiceover_data,
     write_wav,
 )
-from ncfvid.speech.entries import load_entry, save_entry
+from ncfvid.speech.entries import load_entry, note_synthesis, save_entry
 from ncfvid.speech.espeakng import (
     DEFAULT_PITCH,
     FORMAT_VERSION,
@@ -148,4 +148,5 @@ class EspeakService(OwnCacheService):
         bounds = build_word_boundaries(plain, spans, duration, marks)
         data = voiceover_data(text, input_data, audio, bounds)
         save_entry(folder, data)
+        note_synthesis(folder, audio)
         return data

@@ -46,7 +46,7 @@ from ncfvid.speech import (
     voiceover_data,
     write_wav,
 )
-from ncfvid.speech.entries import load_entry, save_entry
+from ncfvid.speech.entries import entry_path, load_entry, note_synthesis, save_entry
 
 DEFAULT_VOICE = "cmu_us_slt_arctic_hts"
 #: Debian packages of Festival voices, for the install hint.
@@ -55,6 +55,8 @@ VOICE_PACKAGES = {
     "kal_diphone": "festvox-kallpc16k",
     "ked_diphone": "festvox-kdlpc16k",
 }
+#: The language each of those voices speaks (for the video's subtitle track).
+VOICE_LANGUAGES = {"cmu_us_slt_arctic_hts": "en-us", "kal_diphone": "en-us", "ked_diphone": "en-us"}
 VOICE_DIRS = ("/usr/share/festival/voices", "/usr/lib/festival/voices", "/usr/local/share/festival/voices")
 #: Words per minute of cmu_us_slt_arctic_hts at its own speed, measured over the narration of
 #: storyboards/ncf.yaml (words / seconds from the first word's start to the last word's end).
@@ -65,6 +67,7 @@ START_SECONDS = 30.0  # the longest a process may take to start and load its voi
 SECONDS_PER_CHAR = 0.25  # and to speak a line: generous, the machine may be busy; only a hang ends it
 END = "@@ncfvid-end"
 SILENT_RATE, SILENT_SECONDS = 16000, 0.1  # a line with nothing to say
+PENDING_WAIT = 300.0  # the longest a job waits for a line a render is synthesising ahead
 
 #: Scheme run once per process, after the voice is chosen. `ncfvid_say` speaks one line: it sets the
 #: speed (HTS voices through hts_engine's -r, the others through Duration_Stretch), synthesises,
@@ -443,10 +446,26 @@ def voice_and_rate(options: Mapping[str, Any]) -> tuple[str, float]:
     return str(voice), rate
 
 
-def is_cached(text: str, folder: Path, *, voice: str, rate: float) -> bool:
-    """Whether `line_data` would find `text` (bookmark tags allowed) in the cache."""
+def line_key(text: str, *, voice: str, rate: float) -> dict[str, Any]:
+    """The cache key (input data) of `text` (bookmark tags allowed): bookmarks do not change the sound."""
     plain, _ = split_bookmarks(text)
-    return load_entry(folder, input_data(plain, voice, rate)) is not None
+    return input_data(plain, voice, rate)
+
+
+def is_cached(text: str, folder: Path, *, voice: str, rate: float) -> bool:
+    """Whether `line_data` would find `text` in the cache."""
+    return load_entry(folder, line_key(text, voice=voice, rate=rate)) is not None
+
+
+def _wait_for_ahead(folder: Path, key: Mapping[str, Any]) -> None:
+    """While a live render is synthesising this line ahead into `folder` (`ncfvid.speech.ahead`),
+    wait for it rather than speak it a second time; give up after PENDING_WAIT seconds."""
+    from ncfvid.speech.ahead import pending_owners
+
+    entry = entry_path(folder, key)
+    deadline = time.monotonic() + PENDING_WAIT
+    while not entry.is_file() and time.monotonic() < deadline and pending_owners(folder, entry.name):
+        time.sleep(0.02)
 
 
 def input_data(plain: str, voice: str, rate: float) -> dict[str, Any]:
@@ -479,13 +498,18 @@ def line_data(
     voice: str = DEFAULT_VOICE,
     rate: float = NATURAL_RATE,
     path: str | None = None,
+    wait: bool = True,
 ) -> tuple[dict[str, Any], bool]:
     """manim-voiceover data for one line (`text`: one space between words, bookmark tags allowed),
     from the cache in `folder` or synthesised by `speaker` (a FestivalProcess's or FestivalPool's
-    `speak`) and stored there. Returns (data, whether it was synthesised)."""
+    `speak`) and stored there; with `wait`, a line a render is synthesising ahead is waited for.
+    Returns (data, whether it was synthesised)."""
     plain, bookmarks = split_bookmarks(text)
     key = input_data(plain, voice, rate)
     cached = load_entry(folder, key)
+    if cached is None and wait:
+        _wait_for_ahead(folder, key)
+        cached = load_entry(folder, key)
     if cached is not None and (path is None or cached.get("original_audio") == path):
         spans = [(int(o), float(s), float(e)) for o, s, e in cached.get("word_spans", [])]
         duration = float(cached.get("duration", 0.0))
@@ -501,6 +525,7 @@ def line_data(
     spans = word_spans(plain, token_times(plain, origin, result.words))
     data = _data(text, plain, bookmarks, key, audio, spans, duration)
     save_entry(folder, {**data, "word_spans": spans, "duration": duration})
+    note_synthesis(folder, audio)
     return data, True
 
 

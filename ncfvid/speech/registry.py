@@ -92,6 +92,16 @@ WHISPER_MODULES = ("whisper", "stable_whisper")
 PORTABLE_OPTIONS = ("voice", "rate", "pitch")
 
 
+def voice_language(engine: str, voice: str | None) -> str:
+    """The language (a BCP 47 tag, 'und' if unknown) that `voice` of `engine` speaks (None: the
+    engine's default voice): Festival names its voices, espeak-ng's voices are language tags."""
+    if engine == "festival":
+        from ncfvid.speech.festivalengine import DEFAULT_VOICE, VOICE_LANGUAGES
+
+        return VOICE_LANGUAGES.get(voice or DEFAULT_VOICE, "und")
+    return voice or "en-us"
+
+
 def _module_missing(name: str) -> bool:
     try:
         return importlib.util.find_spec(name) is None
