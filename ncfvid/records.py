@@ -159,7 +159,8 @@ class DrawnBeat:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DrawnBeat:
-        return cls(**{**data, "cues": tuple(Cue(**c) for c in data.get("cues", ()))})
+        cues = tuple(Cue(**{**c, "words": tuple(tuple(w) for w in c.get("words", ()))}) for c in data.get("cues", ()))
+        return cls(**{**data, "cues": cues})
 
 
 def drawn_beats_to_json(beats: list[DrawnBeat]) -> dict[str, Any]:

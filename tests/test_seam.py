@@ -81,6 +81,7 @@ def test_a_cached_clip_with_an_older_layout_record_has_none(tmp_path: Path) -> N
 def test_drawn_beats_read_back_what_was_written() -> None:
     beats = [
         DrawnBeat(0, (Cue("intro", 0.0, 1.5, "Hello"),), "Act.beat-0.wav", 1.2, "state0"),
+        DrawnBeat(2, (Cue("end", 0.0, 1.5, "Bye now", ((0.1, 0.5, "Bye"), (0.6, 1.0, "now"))),), "b.wav", 0.5),
         DrawnBeat(1, served="/cache/act/01-abc"),
     ]
     assert drawn_beats_from_json(json.loads(json.dumps(drawn_beats_to_json(beats)))) == beats
