@@ -304,11 +304,6 @@ def preview(
     click.echo(f"{result.path}  ({len(result.panels)} beats{note}; {result.seconds:.1f} s)")
 
 
-def _module_name(language: str | None) -> str:
-    """The generated module's file: scenes.py, scenes_de.py for a translation (a module name has no dot)."""
-    return f"scenes_{language.replace('-', '_')}.py" if language else "scenes.py"
-
-
 def _prepare(storyboard: Path, out: Path | None, language: str | None = None):  # noqa: ANN202
     from ncfvid.pipeline import load, output_dir, prepare
 
@@ -341,9 +336,10 @@ def compile_(storyboard: Path, out: Path | None, language: str | None, template_
     """
     from ncfvid.compiler import write_module
     from ncfvid.pipeline import compile_prepared
+    from ncfvid.translation import module_name
 
     prepared, folder = _prepare(storyboard, out, language)
-    path = write_module(compile_prepared(prepared, template_dirs), folder / _module_name(language))
+    path = write_module(compile_prepared(prepared, template_dirs), folder / module_name(language))
     click.echo(str(path))
 
 
@@ -432,21 +428,10 @@ def render(
     options = dict(quality=quality, acts=acts, out=out, draft=draft, voice=voice, engine=engine)
     options.update(burn_captions=burn_captions, jobs=jobs, force=force, dry_run=dry_run, quiet=quiet)
     options.update(formats=formats, gif_range=gif_range)
-    for each in _languages(storyboard, language):
+    from ncfvid.translation import requested_languages
+
+    for each in requested_languages(storyboard, language):
         _render_one(storyboard, each, server, no_check=no_check, template_dirs=template_dirs, **options)
-
-
-def _languages(storyboard: Path, language: str | None) -> list[str | None]:
-    """The languages `--lang` asks for: None for the storyboard's own."""
-    if language != "all":
-        return [language]
-    from ncfvid.translation import languages
-
-    found = languages(storyboard)
-    if not found:
-        message = f"--lang all: no translation beside the storyboard (write {storyboard.stem}.<language>.yaml)"
-        raise UserError.single(str(storyboard), message)
-    return list(found)
 
 
 def _render_one(  # noqa: PLR0913
@@ -476,6 +461,7 @@ def _render_one(  # noqa: PLR0913
     from ncfvid.compiler import scene_class_name, write_module
     from ncfvid.pipeline import compile_prepared
     from ncfvid.render import RenderSettings, plan, render_jobs
+    from ncfvid.translation import module_name
 
     started = time.perf_counter()
     prepared, folder = _prepare(storyboard, out, language)
@@ -500,7 +486,7 @@ def _render_one(  # noqa: PLR0913
         jobs=jobs or os.cpu_count() or 1,
     )
     module = compile_prepared(prepared, template_dirs)
-    module_path = write_module(module, folder / _module_name(language))
+    module_path = write_module(module, folder / module_name(language))
     chosen = [(i, a) for i, a in enumerate(story.acts) if not acts or a.id in acts]
     recordings: dict[str, dict[str, str]] = {}
     for key, path in sorted(prepared.recordings.items()):

@@ -100,6 +100,22 @@ def languages(storyboard: Path) -> list[str]:
     return sorted(found)
 
 
+def requested_languages(storyboard: Path, language: str | None) -> list[str | None]:
+    """The languages `--lang` asks for (`all`: every translation); None for the storyboard's own."""
+    if language != "all":
+        return [language]
+    found = languages(storyboard)
+    if not found:
+        message = f"--lang all: no translation beside the storyboard (write {storyboard.stem}.<language>.yaml)"
+        raise UserError.single(str(storyboard), message)
+    return list(found)
+
+
+def module_name(language: str | None) -> str:
+    """The generated module's file: scenes.py, scenes_de.py for a translation (a module name has no dot)."""
+    return f"scenes_{language.replace('-', '_')}.py" if language else "scenes.py"
+
+
 def translated_storyboard(path: Path) -> tuple[Path, str] | None:
     """(storyboard, language) when `path` is a translation (`x.de.yaml` beside `x.yaml`), else None."""
     stem, dot, code = path.stem.rpartition(".")

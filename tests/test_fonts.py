@@ -122,3 +122,12 @@ def test_validate_reports_uncovered_and_control_characters_at_their_lines(tmp_pa
     assert re.search(rf"world\.yaml:{item_line}:\d+: error: data\.items\[0\]: no installed font can", result.stderr)
     assert re.search(rf"world\.yaml:{caption_line}:\d+: error: .*control character U\+0007", result.stderr)
     assert "Traceback" not in result.stderr
+
+
+def test_the_story_in_six_scripts_passes_the_layout_check() -> None:
+    """Every name fits and shows: a one-word Hebrew or Arabic name once had zero size."""
+    result = subprocess.run(
+        [str(NCFVID), "check", str(WORLD)], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert "5 beats in 1 acts, no layout problems" in result.stdout
