@@ -4,34 +4,107 @@ head, its acts and each act's beats (whole-line comments left out), and the code
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.metadata
+import json
+import os
 import re
 from pathlib import Path
 
 import ncfvid
 
-LIBRARY_PARTS = (
-    "scenelib",
-    "speech",
-    "video",
-    "storydata.py",
-    "records.py",
-    "scenejob.py",
-    "layoutrules.py",
-    "files.py",
-)
+# Where the code that runs inside Manim starts: the scene library, speech services and video code,
+# and every ncfvid module they import (found by `library_files`).
+LIBRARY_PARTS = ("scenelib", "speech", "video", "storydata.py")
+
+# Installed packages whose version can change a clip, a parsed text or a trained model.
+PACKAGES = ("manim", "manim-voiceover", "av", "numpy", "manimpango", "pycairo", "pillow", "svgelements")
+
+
+def library_files() -> list[Path]:
+    """The ncfvid source files the scenes run: LIBRARY_PARTS and, transitively, what they import."""
+    root = Path(ncfvid.__file__).parent
+    todo = [
+        f for part in LIBRARY_PARTS for f in ((root / part).rglob("*.py") if (root / part).is_dir() else [root / part])
+    ]
+    found: set[Path] = set()
+    while todo:
+        file = todo.pop()
+        if file in found or not file.is_file():
+            continue
+        found.add(file)
+        stat = file.stat()
+        todo.extend(_imported_files(file, root, stat.st_mtime_ns, stat.st_size))
+    return sorted(found)
+
+
+_IMPORT = re.compile(r"^\s*(?:from\s+(ncfvid[\w.]*)\s+import\s+(\([^)]*\)|[^\n]*)|import\s+(ncfvid[\w.]*))", re.M)
+
+
+@functools.lru_cache(maxsize=512)
+def _imported_files(file: Path, root: Path, mtime_ns: int, size: int) -> tuple[Path, ...]:
+    """The ncfvid modules `file` imports (anywhere in it), as files (cached while the file is unchanged).
+    A scan of its import lines: parsing every file would cost each render most of a second."""
+    names: list[str] = []
+    for module, imported, plain in _IMPORT.findall(file.read_text(encoding="utf-8")):
+        if plain:
+            names.append(plain)
+            continue
+        names.append(module)
+        for name in re.findall(r"\w+", imported.split("#")[0] if "(" not in imported else imported):
+            names.append(f"{module}.{name}")
+    files = []
+    for name in names:
+        path = root.parent.joinpath(*name.split("."))
+        files += [path.with_suffix(".py"), path / "__init__.py"]
+    return tuple(files)
+
+
+def versions() -> dict[str, str]:
+    """The versions of the packages in PACKAGES and of the speech engine's library ("" if absent)."""
+    found = {name: _package_version(name) for name in PACKAGES}
+    found["espeak-ng"] = _espeak_version()
+    return found
+
+
+def _package_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+@functools.cache
+def _espeak_version() -> str:
+    """The espeak-ng library's file name (it carries the version) and size; "" where it is absent.
+    Asking the library itself (espeak_Info) would first load its voices: a third of a second."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("espeak-ng")
+    if name is None:
+        return ""
+    try:
+        ctypes.CDLL(name)
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            paths = [line.split()[-1] for line in maps if "libespeak-ng" in line and "/" in line]
+    except OSError:
+        return name
+    if not paths:
+        return name
+    path = Path(os.path.realpath(paths[0]))
+    return f"{path.name}:{path.stat().st_size}"
 
 
 def library_hash() -> str:
-    """A hash of the drawing library, speech services and video code the scenes run."""
+    """A hash of the code the scenes run (see `library_files`) and the versions of what it runs on."""
     digest = hashlib.sha256(ncfvid.__version__.encode())
+    digest.update(json.dumps(versions(), sort_keys=True).encode())
     root = Path(ncfvid.__file__).parent
-    for part in LIBRARY_PARTS:
-        path = root / part
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-        for file in files:
-            digest.update(file.relative_to(root).as_posix().encode())
-            digest.update(file.read_bytes())
+    for file in library_files():
+        digest.update(file.relative_to(root).as_posix().encode())
+        digest.update(file.read_bytes())
     return digest.hexdigest()
 
 

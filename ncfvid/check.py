@@ -22,14 +22,14 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ncfvid.cachekeys import code_only, library_hash, split_module
 from ncfvid.children import Children
-from ncfvid.diagnostics import Diagnostic, UserError
+from ncfvid.diagnostics import Diagnostic, finalize
 from ncfvid.files import write_atomic
 from ncfvid.forkserver import ForkServer, start_process
 from ncfvid.layoutrules import (  # noqa: F401 - re-exported: the rules lived here before
@@ -51,6 +51,7 @@ from ncfvid.scenejob import SceneJob
 
 if TYPE_CHECKING:
     from ncfvid.pipeline import Prepared
+    from ncfvid.project import ActScene, Project
 
 WORKER_ENTRY = "ncfvid.scenelib.checkrun:worker_main"  # the check's Manim process (see run_acts)
 
@@ -253,30 +254,6 @@ def _last_line(text: str) -> str:
     return lines[-1][:200] if lines else ""
 
 
-def load_acts(storyboard: Path, acts: Sequence[str], out: Path | None) -> tuple[Any, Path, Any, Any]:
-    """Validate and prepare a storyboard for `check` or `preview`: (loaded, output folder, prepared,
-    the chosen acts)."""
-    from ncfvid.pipeline import load, output_dir, prepare
-
-    loaded = load(storyboard)
-    folder = output_dir(loaded, out)
-    prepared = prepare(loaded, folder / "cache")
-    return loaded, folder, prepared, select_acts(prepared, acts)
-
-
-def select_acts(prepared: Prepared, acts: Iterable[str]) -> list[tuple[int, Any]]:
-    """(index, act) of the chosen acts (all when none is named); UserError for an unknown id."""
-    story = prepared.loaded.story
-    known = [act.id for act in story.acts]
-    wanted = list(acts)
-    for act_id in wanted:
-        if act_id not in known:
-            raise UserError.single(
-                prepared.loaded.yaml.filename, f"no act {act_id!r}; the acts are: {', '.join(known)}"
-            )
-    return [(i, a) for i, a in enumerate(story.acts) if not wanted or a.id in wanted]
-
-
 def check(
     storyboard: Path,
     acts: Sequence[str] = (),
@@ -286,70 +263,67 @@ def check(
     template_dirs: tuple[Path, ...] = (),
     jobs: int | None = None,
     use_cache: bool = True,
-    warn: Callable[[Diagnostic], None] | None = None,
     server: ForkServer | None = None,
 ) -> CheckResult:
-    """Check a storyboard's layout, beat by beat (the runs forked from `server` if given). Raises
-    UserError when the storyboard is invalid.
+    """Check a storyboard's layout, beat by beat (see `check_project`). Raises UserError when the
+    storyboard is invalid. The result's diagnostics hold the storyboard's validation warnings too."""
+    from ncfvid.project import Project
 
-    The result's diagnostics hold the storyboard's validation warnings and the layout findings.
-    """
-    from ncfvid.compiler import scene_class_name, write_module
-    from ncfvid.pipeline import compile_prepared
+    project = Project.open(storyboard, acts=acts, out=out, template_dirs=template_dirs)
+    result = check_project(project, quality=quality, jobs=jobs, use_cache=use_cache, server=server)
+    result.diagnostics = finalize([*project.loaded.warnings, *result.diagnostics])
+    return result
 
+
+def check_project(
+    project: Project,
+    *,
+    quality: str | None = None,
+    jobs: int | None = None,
+    use_cache: bool = True,
+    server: ForkServer | None = None,
+) -> CheckResult:
+    """The layout findings of the project's chosen acts, beat by beat (the runs forked from `server`
+    if given, else new processes)."""
     started = time.perf_counter()
-    loaded, folder, prepared, chosen = load_acts(storyboard, acts, out)
-    story = loaded.story
-    quality = quality or story.video.quality
-    module = compile_prepared(prepared, template_dirs)
-    work = folder / "cache" / "check"
-    module_path = write_module(module, work / "scenes.py")
-    head, sources = split_module(module)
-    scenes = [(a.id, scene_class_name(i, a.id), len(a.beats)) for i, a in chosen]
+    quality = quality or project.story.video.quality
+    work = project.folder / "cache" / "check"
+    module_path = project.write_module(work / "scenes.py")
+    head, sources = split_module(project.module)
+    scenes = [(a.id, a.scene, len(a.beat_ids)) for a in project.acts]
     keys = {scene: act_check_key(code_only(head), code_only(sources[scene]), quality, False) for _, scene, _ in scenes}
-    runs = run_acts(
-        module_path,
-        scenes,
-        work,
-        quality,
-        jobs=jobs,
-        cache_dir=work / "acts" if use_cache else None,
-        keys=keys,
-        server=server,
-    )
-    diagnostics = list(loaded.warnings)
-    for (index, act), run in zip(chosen, runs, strict=True):
-        diagnostics.extend(_diagnostics(prepared, index, act, run, quality))
-    from ncfvid.diagnostics import finalize
-
-    return CheckResult(finalize(diagnostics), runs, prepared, time.perf_counter() - started)
+    cache_dir = work / "acts" if use_cache else None
+    runs = run_acts(module_path, scenes, work, quality, jobs=jobs, cache_dir=cache_dir, keys=keys, server=server)
+    diagnostics = []
+    for act, run in zip(project.acts, runs, strict=True):
+        diagnostics.extend(_diagnostics(project, act, run, quality))
+    return CheckResult(finalize(diagnostics), runs, project.prepared, time.perf_counter() - started)
 
 
-def recorded_diagnostics(
-    prepared: Prepared, chosen: Sequence[tuple[int, Any]], records: dict[str, list[LayoutRecord]], quality: str
-) -> list[Diagnostic]:
+def recorded_diagnostics(project: Project, records: dict[str, list[LayoutRecord]], quality: str) -> list[Diagnostic]:
     """The check's findings from layout records taken while rendering (`render` records each beat's
     layout as it draws it): act id -> the records of all its beats, in order."""
     from ncfvid.motion import act_starts
 
     out: list[Diagnostic] = []
-    every = [a.id for a in prepared.loaded.story.acts]
+    every = [a.id for a in project.story.acts]
     starts = {}
     if set(every) <= set(records):  # the whole video: where each act starts in it
         starts = dict(zip(every, act_starts([records[a] for a in every]), strict=True))
-    for index, act in chosen:
+    for act in project.acts:
         if act.id in records:
-            run = ActRun(act.id, "", records[act.id])
-            out.extend(_diagnostics(prepared, index, act, run, quality, starts.get(act.id)))
+            run = ActRun(act.id, act.scene, records[act.id])
+            out.extend(_diagnostics(project, act, run, quality, starts.get(act.id)))
     return out
 
 
 def _diagnostics(
-    prepared: Prepared, index: int, act: Any, run: ActRun, quality: str, act_start: float | None = None
+    project: Project, chosen: ActScene, run: ActRun, quality: str, act_start: float | None = None
 ) -> list[Diagnostic]:
     from ncfvid.motion import motion_findings
 
-    loaded = prepared.loaded
+    loaded = project.loaded
+    act, index = chosen.act, chosen.index
     margin = loaded.story.video.safe_margin
     out = []
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
-import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -194,78 +192,6 @@ def check_(
     sys.exit(EXIT_INVALID if failed else EXIT_OK)
 
 
-class _LayoutCheck(threading.Thread):
-    """`render`'s layout check, run beside the act renders (it needs one core for a few seconds, which a
-    render of one act leaves idle); on errors it calls `on_errors`, which stops the renders."""
-
-    def __init__(self, on_errors: Callable[[], None], **options: Any) -> None:
-        super().__init__(name="ncfvid-layout-check", daemon=True)
-        self.on_errors = on_errors
-        self.options = options
-        self.result: Any = None
-        self.error: BaseException | None = None
-        self.failed = threading.Event()
-
-    def run(self) -> None:
-        from ncfvid.check import check as run_check
-
-        try:
-            self.result = run_check(**self.options)
-        except BaseException as err:  # handed to the main thread by outcome()
-            self.error = err
-        if self.error is not None or any(d.severity == "error" for d in self.result.diagnostics):
-            self.failed.set()
-            self.on_errors()
-
-    def outcome(self) -> int:
-        """Wait for the check; raise what it found wrong, else return how many beats it checked."""
-        self.join()
-        if self.error is not None:
-            raise self.error
-        errors = [d for d in self.result.diagnostics if d.severity == "error"]
-        if errors:
-            _echo_err("The layout check found problems (render anyway with --no-check):")
-            raise UserError(errors)
-        return int(self.result.beats)
-
-
-def _check_recorded(
-    prepared: Any,
-    acts: list[tuple[int, Any]],
-    render_plan: Any,
-    quality: str,
-    storyboard: Path,
-    out: Path | None,
-    template_dirs: tuple[Path, ...],
-) -> int:
-    """The layout check on the records the render jobs took of `acts`' beats; raises its errors,
-    else returns how many beats it checked."""
-    from ncfvid.check import check as run_check
-    from ncfvid.check import recorded_diagnostics
-
-    records = {act.id: _layouts(render_plan, act.id) for _, act in acts}
-    found = recorded_diagnostics(prepared, acts, {k: v for k, v in records.items() if v}, quality)
-    unrecorded = tuple(act_id for act_id, beats in records.items() if beats is None)
-    if unrecorded:  # a job that left no record (it should not happen): check those acts the slow way
-        found += run_check(storyboard, unrecorded, quality=quality, out=out, template_dirs=template_dirs).diagnostics
-    errors = [d for d in found if d.severity == "error"]
-    if errors:
-        _echo_err("The layout check found problems (render anyway with --no-check):")
-        raise UserError(errors)
-    return sum(len(render_plan.act_clips(act.id)) for _, act in acts)
-
-
-def _recorded(render_plan: Any, act_id: str) -> bool:
-    """Whether the act's beats that will not render (cached) have their layout records."""
-    return all(clip.layout() is not None for clip in render_plan.act_clips(act_id) if clip.cached)
-
-
-def _layouts(render_plan: Any, act_id: str) -> list[Any] | None:
-    """The layout records of an act's beats, taken as they were rendered; None if one has none."""
-    layouts = [clip.layout() for clip in render_plan.act_clips(act_id)]
-    return None if any(layout is None for layout in layouts) else layouts
-
-
 @cli.command()
 @STORYBOARD
 @click.option("--act", "acts", multiple=True, help="Only this act (repeatable).")
@@ -304,19 +230,8 @@ def preview(
     click.echo(f"{result.path}  ({len(result.panels)} beats{note}; {result.seconds:.1f} s)")
 
 
-def _prepare(storyboard: Path, out: Path | None, language: str | None = None):  # noqa: ANN202
-    from ncfvid.pipeline import load, output_dir, prepare
-
-    if language is not None:
-        from ncfvid.translation import load_translation
-
-        loaded = load_translation(storyboard, language)
-    else:
-        loaded = load(storyboard)
-    for warning in loaded.warnings:
-        _echo_err(format_text([warning], _sources([warning])).splitlines()[0])
-    folder = output_dir(loaded, out)
-    return prepare(loaded, folder / "cache"), folder
+def _warn(warning: Diagnostic) -> None:
+    _echo_err(format_text([warning], _sources([warning])).splitlines()[0])
 
 
 @cli.command(name="compile")
@@ -334,13 +249,10 @@ def compile_(storyboard: Path, out: Path | None, language: str | None, template_
     Example:
       ncfvid compile storyboards/ncf.yaml && manim -ql output/ncf/scenes.py Act1Problem
     """
-    from ncfvid.compiler import write_module
-    from ncfvid.pipeline import compile_prepared
-    from ncfvid.translation import module_name
+    from ncfvid.project import Project
 
-    prepared, folder = _prepare(storyboard, out, language)
-    path = write_module(compile_prepared(prepared, template_dirs), folder / module_name(language))
-    click.echo(str(path))
+    project = Project.open(storyboard, out=out, template_dirs=template_dirs, warn=_warn, language=language)
+    click.echo(str(project.write_module()))
 
 
 @cli.command()
@@ -417,153 +329,29 @@ def render(
       ncfvid render storyboards/ncf.yaml --act architecture --format gif
       ncfvid render storyboards/ncf.yaml --lang de
     """
+    from ncfvid.project import Project
     from ncfvid.render import start_fork_server
+    from ncfvid.renderapp import RenderOptions, dry_run_lines, plan_render, render_project
 
     gif_range = _time_range(span, formats)
+    options = RenderOptions(
+        quality, draft, voice, engine, burn_captions, jobs, force, quiet, no_check, formats or ("mp4",), gif_range
+    )
     # Manim runs fork from a server that imports Manim while the storyboard is prepared (see
     # ncfvid.forkserver); it stops with the command, however that ends. A dry run needs none.
     server = None if dry_run else start_fork_server()
     if server is not None:
         click.get_current_context().call_on_close(server.close)
-    options = dict(quality=quality, acts=acts, out=out, draft=draft, voice=voice, engine=engine)
-    options.update(burn_captions=burn_captions, jobs=jobs, force=force, dry_run=dry_run, quiet=quiet)
-    options.update(formats=formats, gif_range=gif_range)
     from ncfvid.translation import requested_languages
 
     for each in requested_languages(storyboard, language):
-        _render_one(storyboard, each, server, no_check=no_check, template_dirs=template_dirs, **options)
-
-
-def _render_one(  # noqa: PLR0913
-    storyboard: Path,
-    language: str | None,
-    server: Any,
-    quality: str | None,
-    acts: tuple[str, ...],
-    out: Path | None,
-    draft: bool,
-    voice: str | None,
-    engine: str | None,
-    burn_captions: bool,
-    jobs: int | None,
-    force: bool,
-    dry_run: bool,
-    quiet: bool,
-    no_check: bool,
-    template_dirs: tuple[Path, ...],
-    formats: tuple[str, ...],
-    gif_range: Any,
-) -> None:
-    """`render` of one language."""
-    import os
-    import shutil
-
-    from ncfvid.compiler import scene_class_name, write_module
-    from ncfvid.pipeline import compile_prepared
-    from ncfvid.render import RenderSettings, plan, render_jobs
-    from ncfvid.translation import module_name
-
-    started = time.perf_counter()
-    prepared, folder = _prepare(storyboard, out, language)
-    story = prepared.loaded.story
-    known = [act.id for act in story.acts]
-    for act_id in acts:
-        if act_id not in known:
-            raise UserError.single(
-                prepared.loaded.yaml.filename, f"no act {act_id!r}; the acts are: {', '.join(known)}"
-            )
-    overrides: dict[str, object] = {}
-    if draft:
-        overrides["engine"] = "draft"
-    elif engine:
-        overrides["engine"] = engine
-    if voice:
-        overrides["voice"] = voice
-    settings = RenderSettings(
-        quality=quality or story.video.quality,
-        voice_overrides=tuple(sorted(overrides.items())),
-        burn_captions=burn_captions,
-        jobs=jobs or os.cpu_count() or 1,
-    )
-    module = compile_prepared(prepared, template_dirs)
-    module_path = write_module(module, folder / module_name(language))
-    chosen = [(i, a) for i, a in enumerate(story.acts) if not acts or a.id in acts]
-    recordings: dict[str, dict[str, str]] = {}
-    for key, path in sorted(prepared.recordings.items()):
-        act_id, _, beat_id = key.partition(".")
-        recordings.setdefault(act_id, {})[beat_id] = path
-    act_specs = [(a.id, scene_class_name(i, a.id), [beat.id for beat in a.beats]) for i, a in chosen]
-    cache = folder / "cache" / "beats"
-    render_plan = plan(module, act_specs, recordings, settings, cache)
-    if force and not dry_run:  # a dry run changes nothing, the cache included
-        for act_id, _, _ in act_specs:
-            shutil.rmtree(cache / act_id, ignore_errors=True)
-        render_plan = plan(module, act_specs, recordings, settings, cache)
-    voice_settings = {**story.voice.model_dump(), **overrides}
-    if render_plan.jobs:  # a fully cached render needs no speech engine (nor Manim)
-        _check_engine(voice_settings, prepared.loaded, "engine" in overrides)
-    if dry_run:  # no layout check, no rendering: only what would render
-        for act_id, _, beat_ids in act_specs:
-            missing = [c.index + 1 for c in render_plan.act_clips(act_id) if force or not c.cached]
-            if not missing:
-                click.echo(f"{act_id:<20} cached")
-            elif len(missing) == len(beat_ids):
-                click.echo(f"{act_id:<20} would render")
-            else:
-                beats = ", ".join(map(str, missing))
-                click.echo(f"{act_id:<20} would render beat(s) {beats} of {len(beat_ids)} (the rest is cached)")
-        return
-
-    from ncfvid.check import stop_workers
-    from ncfvid.progress import RenderProgress
-    from ncfvid.render import stop_renders
-
-    abort = threading.Event()  # set when the layout check finds errors: stop rendering
-    # The check reads the layout each render job records as it draws a beat; an act with cached beats
-    # that have no record (older caches, or burnt-in captions, which would be in the record) is checked
-    # by `ncfvid check`'s own run beside the renders.
-    # (A translation is checked on its recorded layouts alone: `ncfvid check` runs a storyboard's own text.)
-    unchecked = no_check or language is not None
-    separate = [] if unchecked else [a.id for _, a in chosen if burn_captions or not _recorded(render_plan, a.id)]
-    checker = None
-    if separate:
-        checker = _LayoutCheck(
-            lambda: (abort.set(), stop_renders()),
-            storyboard=storyboard,
-            acts=tuple(separate),
-            quality=quality,
-            out=out,
-            template_dirs=template_dirs,
-            jobs=jobs,
-            server=server,
-        )
-        checker.start()
-    progress = RenderProgress([act_id for act_id, _, _ in act_specs], folder / "logs", quiet=quiet)
-    progress.header(f"Rendering {len(act_specs)} act(s) of {prepared.loaded.yaml.filename} at -q{settings.quality}")
-    ahead = _speak_ahead(prepared, render_plan, voice_settings, folder, settings.jobs) if render_plan.jobs else None
-    try:
-        with progress:
-            render_jobs(render_plan, module_path, settings, folder, progress.report, abort, server)
-        if ahead is not None:
-            _finish_ahead(ahead, voice_settings["engine"], prepared.loaded, progress)
-    except BaseException as err:
-        if ahead is not None:
-            ahead.stop()
-        if checker is not None:
-            if isinstance(err, UserError) and checker.failed.is_set():
-                checker.outcome()  # the check stopped the renders: its errors are the story
-            stop_workers()
-        raise
-    checked = checker.outcome() if checker is not None else 0
-    if not no_check:
-        recorded = [(i, a) for i, a in chosen if a.id not in separate]
-        checked += _check_recorded(prepared, recorded, render_plan, settings.quality, storyboard, out, template_dirs)
-        if not quiet:
-            click.echo(f"Checked {checked} beats: no layout problems")
-    name = prepared.loaded.name if not acts else f"{prepared.loaded.name}-" + "-".join(a.id for _, a in chosen)
-    video = folder / f"{name}.mp4"
-    length = _publish(prepared.loaded, render_plan.clips, video, formats, gif_range)
-    progress.finish(video, length, time.perf_counter() - started)
+        project = Project.open(storyboard, acts=acts, out=out, template_dirs=template_dirs, warn=_warn, language=each)
+        render_plan = plan_render(project, options, dry_run=dry_run)
+        if dry_run:  # no layout check, no rendering: only what would render
+            for line in dry_run_lines(project, render_plan, force):
+                click.echo(line)
+            continue
+        render_project(project, options, render_plan, server, click.echo, _echo_err)
 
 
 def _time_range(span: str | None, formats: tuple[str, ...]) -> tuple[float, float] | None:
@@ -578,75 +366,6 @@ def _time_range(span: str | None, formats: tuple[str, ...]) -> tuple[float, floa
         return parse_range(span)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--range") from None
-
-
-def _publish(loaded: Any, clips: Any, video: Path, formats: tuple[str, ...], gif_range: Any) -> float:
-    """Join and publish (see ncfvid.publish.assemble); returns the video's length."""
-    from ncfvid.publish.assemble import publish
-    from ncfvid.publish.formats import FormatError
-    from ncfvid.video.probe import VideoError
-
-    try:
-        language = loaded.language  # a translation's; None: the storyboard's voice says it
-        return publish(loaded, clips, video, language=language, formats=formats or ("mp4",), gif_range=gif_range).length
-    except (FormatError, VideoError) as err:
-        raise UserError.single(loaded.yaml.filename, str(err)) from None
-
-
-def _speak_ahead(prepared: Any, render_plan: Any, voice: dict[str, Any], folder: Path, workers: int) -> Any:
-    """Start synthesising the lines the render's jobs will speak, in parallel and beside them, in the
-    order the jobs ask for them (`ncfvid.speech.ahead`); None when the engine needs no help or every
-    line is cached. Beats with a recording are left out."""
-    from ncfvid.compiler import spoken_text
-    from ncfvid.render import speech_store
-    from ncfvid.speech import EngineUnavailable
-    from ncfvid.speech.ahead import start_ahead
-
-    story = prepared.loaded.story
-    acts = {act.id: act for act in story.acts}
-    # Each job speaks its act's lines from the first (earlier beats run skipped) to its last beat;
-    # the biggest jobs start first. Take the jobs' lines in turn: first lines first.
-    needs = [
-        [
-            spoken_text(story, beat, prepared.context)
-            for beat in acts[job.act_id].beats[: job.stop]
-            if f"{job.act_id}.{beat.id}" not in prepared.recordings
-        ]
-        for job in render_plan.jobs
-    ]
-    lines = [need[i] for i in range(max(map(len, needs), default=0)) for need in needs if i < len(need)]
-    options = {"voice": voice.get("voice"), "rate": voice.get("rate"), **(voice.get("options") or {})}
-    try:
-        return start_ahead(voice["engine"], options, lines, speech_store(folder), workers)
-    except (EngineUnavailable, OSError) as err:
-        raise UserError.single(prepared.loaded.yaml.filename, f"{voice['engine']}: {err}") from None
-
-
-def _finish_ahead(ahead: Any, engine: str, loaded: Any, progress: Any) -> None:
-    """Wait for the synthesis ahead; report it, or what went wrong as one line."""
-    from ncfvid.speech import EngineUnavailable
-    from ncfvid.speech.festivalengine import SynthesisError
-
-    try:
-        done = ahead.finish()
-    except (EngineUnavailable, SynthesisError, OSError) as err:
-        raise UserError.single(loaded.yaml.filename, f"{engine}: {err}") from None
-    progress.header(f"Spoke {done.synthesised} of {done.lines} line(s) with {engine} in {done.seconds:.1f} s")
-
-
-def _check_engine(settings: dict[str, Any], loaded: Any, from_command_line: bool) -> None:
-    """Fail before rendering when the speech engine cannot run here: at the storyboard's
-    `voice.engine` line, or naming the command-line option that chose the engine."""
-    from ncfvid.speech import EngineUnavailable
-    from ncfvid.speech.registry import check_engine
-
-    try:
-        check_engine(settings["engine"], {"voice": settings.get("voice")})
-    except EngineUnavailable as err:
-        if from_command_line:
-            raise UserError.single(loaded.yaml.filename, f"--engine {settings['engine']}: {err}") from None
-        line, column = loaded.yaml.positions.locate(("voice", "engine"))
-        raise UserError.single(loaded.yaml.filename, str(err), line=line, column=column, path="voice.engine") from None
 
 
 @cli.command()
@@ -734,27 +453,11 @@ def model(storyboard: Path) -> None:
       ncfvid model storyboards/ncf.yaml
     """
     from ncfvid.pipeline import load
-    from ncfvid.story import train_story
+    from ncfvid.story import completed_table, train_story
 
     story = load(storyboard).story
     result, _ = train_story(story)  # no cache: this command reports a fresh training's time
-    seconds = result.seconds
-    items = list(story.data.items)
-    width = max(8, *(len(i) for i in items))
-    name_width = max(len(story.data.corner), *(len(u) for u in story.users))
-    click.echo(f"{story.data.corner:<{name_width}}  " + "  ".join(f"{i:>{width}}" for i in items))
-    for u, (user, row) in enumerate(story.data.ratings.items()):
-        cells = []
-        for i, value in enumerate(row):
-            text = f"{value:g}" if value is not None else f"({result.predictions[u, i]:.2f})"
-            cells.append(f"{text:>{width}}")
-        click.echo(f"{user:<{name_width}}  " + "  ".join(cells))
-    t = story.data.target
-    u, i = story.users.index(t.user), items.index(t.item)
-    click.echo("(predicted values in parentheses)")
-    click.echo(f"training RMSE: {result.rmse:.4f} over {story.model.epochs} epochs")
-    click.echo(f"target: {t.user} x {t.item} = {result.predictions[u, i]:.3f}")
-    click.echo(f"trained in {seconds:.2f} s")
+    click.echo("\n".join(completed_table(story, result)))
 
 
 @cli.command()

@@ -1,4 +1,5 @@
-"""Writing files so that a reader sees the old content or the new, never half of it."""
+"""Files: writing them so that a reader sees the old content or the new, never half of it; naming
+them as the user would type them."""
 
 from __future__ import annotations
 
@@ -18,3 +19,11 @@ def write_atomic(path: Path, data: bytes | str) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def display_name(path: Path) -> str:
+    """The storyboard's path as the user would type it: relative to the working directory if inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

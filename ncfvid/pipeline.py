@@ -13,10 +13,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ncfvid.diagnostics import Diagnostic, UserError, finalize, format_path, from_validation_error
+from ncfvid.diagnostics import Diagnostic, UserError, finalize, format_path
+from ncfvid.files import display_name
 from ncfvid.fonts import check_controls
 from ncfvid.rules import check_storyboard
 from ncfvid.schema import Storyboard, validation_context
+from ncfvid.validationerrors import from_validation_error
 from ncfvid.yamlsource import LoadedYaml, load_yaml
 
 
@@ -44,14 +46,6 @@ class Loaded:
         return f"{self.yaml.filename}:{line}:{col}" if line else self.yaml.filename
 
 
-def display_name(path: Path) -> str:
-    """The storyboard's path as the user would type it: relative to the working directory if inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def load(path: Path) -> Loaded:
     """Read and validate a storyboard; raise UserError listing every problem at its position."""
     loaded = load_yaml(path, filename=display_name(path))
@@ -62,7 +56,8 @@ def load(path: Path) -> Loaded:
         raise UserError(finalize([*controls, *from_validation_error(err, loaded, Storyboard)])) from None
     from ncfvid.recordingcheck import check_recordings
 
-    found = [*check_storyboard(story, path.parent), *check_recordings(Loaded(path, loaded, story, []))]
+    plain = Loaded(path, loaded, story, [])
+    found = [*check_storyboard(story, path.parent), *check_recordings(plain, find_recordings(plain))]
     findings = finalize([*controls, *(_at(loaded, finding) for finding in found)])
     errors = [d for d in findings if d.severity == "error"]
     if errors:

@@ -146,30 +146,30 @@ def preview(
     """Write the storyboard sheet of `storyboard` (default: output/<stem>/<stem>-storyboard.png)."""
     import shutil
 
-    from ncfvid.check import check_beats, load_acts, run_acts
-    from ncfvid.compiler import scene_class_name, write_module
-    from ncfvid.pipeline import compile_prepared
+    from ncfvid.check import run_acts
+    from ncfvid.layoutrules import check_beats
+    from ncfvid.project import Project
 
     started = time.perf_counter()
-    loaded, folder, prepared, chosen = load_acts(storyboard, acts, out)
-    story = loaded.story
-    work = folder / "cache" / "preview"
-    module_path = write_module(compile_prepared(prepared, template_dirs), work / "scenes.py")
-    scenes = [(a.id, scene_class_name(i, a.id), len(a.beats)) for i, a in chosen]
+    project = Project.open(storyboard, acts=acts, out=out, template_dirs=template_dirs)
+    loaded, story = project.loaded, project.story
+    work = project.folder / "cache" / "preview"
+    module_path = project.write_module(work / "scenes.py")
+    scenes = [(a.id, a.scene, len(a.beat_ids)) for a in project.acts]
     for old in work.glob("run-*"):
         shutil.rmtree(old, ignore_errors=True)
     runs = run_acts(module_path, scenes, work, "l", stills=True, jobs=jobs)
     items: list[tuple[str, str, str, Path | None, int]] = []
-    for (_, act), run in zip(chosen, runs, strict=True):
+    for chosen, run in zip(project.acts, runs, strict=True):
         problems: dict[int, int] = {}
         for finding in check_beats(run.beats, story.video.safe_margin, story.video.quality):
             problems[finding.beat] = problems.get(finding.beat, 0) + 1
-        for index, beat in enumerate(act.beats):
+        for index, beat in enumerate(chosen.act.beats):
             record = run.beats[index] if index < len(run.beats) else None
             caption = record.caption if record else " ".join(beat.narration.split())
             still = Path(record.still) if record and record.still else None
-            items.append((act.id, beat.id, caption, still, problems.get(index, 0)))
-    target = sheet if sheet is not None else folder / f"{loaded.stem}-storyboard.png"
+            items.append((chosen.id, beat.id, caption, still, problems.get(index, 0)))
+    target = sheet if sheet is not None else project.folder / f"{loaded.stem}-storyboard.png"
     title = f"{' '.join(story.title.split())}  \u2014  {loaded.yaml.filename}, {len(items)} beats"
     panels = compose_sheet(title, items, target, columns)
     for run_dir in work.glob("run-*"):

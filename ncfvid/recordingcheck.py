@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ncfvid.files import display_name
+
 if TYPE_CHECKING:
     from ncfvid.pipeline import Loaded
 
@@ -64,13 +66,12 @@ def _beat_locations(loaded: Loaded) -> dict[str, tuple[Loc, str, bool]]:
     return found
 
 
-def check_recordings(loaded: Loaded) -> Iterator[Finding]:
-    """Errors for recordings that cannot play, warnings for ones much shorter than their line."""
-    from ncfvid.pipeline import display_name, find_recordings
-
+def check_recordings(loaded: Loaded, recordings: dict[str, str]) -> Iterator[Finding]:
+    """Errors for `recordings` ('act.beat' -> file, see ncfvid.pipeline.find_recordings) that cannot
+    play, warnings for ones much shorter than their line."""
     beats = _beat_locations(loaded)
     rate = float(loaded.story.voice.rate)
-    for key, file in find_recordings(loaded).items():
+    for key, file in recordings.items():
         loc, spoken, named = beats[key]
         path = Path(file)
         if named and not path.is_file():

@@ -6,7 +6,9 @@ so an unchanged storyboard never retrains.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.metadata
 import json
 from pathlib import Path
 from typing import Any
@@ -38,9 +40,24 @@ def ratings_matrix(story: Storyboard) -> list[list[float | None]]:
     return [list(row) for row in story.data.ratings.values()]
 
 
+@functools.cache
+def _model_code() -> str:
+    folder = Path(__file__).parent / "model"
+    digest = hashlib.sha256()
+    for file in sorted(folder.glob("*.py")):
+        digest.update(file.name.encode() + file.read_bytes())
+    return digest.hexdigest()
+
+
 def model_key(story: Storyboard) -> str:
     """A hash of everything training depends on."""
-    payload = {"ratings": ratings_matrix(story), "model": story.model.model_dump(mode="json"), "v": 1}
+    payload = {
+        "ratings": ratings_matrix(story),
+        "model": story.model.model_dump(mode="json"),
+        "v": 1,
+        "code": _model_code(),  # the training code and the NumPy it runs on
+        "numpy": importlib.metadata.version("numpy"),
+    }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -143,3 +160,26 @@ def narration_context(story: Storyboard, data: StoryData, result: TrainResult) -
         "twins": [{"user": t.user, "similarity": t.similarity} for t in twins],
         "title": story.title,
     }
+
+
+def completed_table(story: Storyboard, result: TrainResult) -> list[str]:
+    """`ncfvid model`'s report: the ratings table with the predicted cells, the fit and the target."""
+    items = list(story.data.items)
+    width = max(8, *(len(i) for i in items))
+    name_width = max(len(story.data.corner), *(len(u) for u in story.users))
+    lines = [f"{story.data.corner:<{name_width}}  " + "  ".join(f"{i:>{width}}" for i in items)]
+    for u, (user, row) in enumerate(story.data.ratings.items()):
+        cells = []
+        for i, value in enumerate(row):
+            text = f"{value:g}" if value is not None else f"({result.predictions[u, i]:.2f})"
+            cells.append(f"{text:>{width}}")
+        lines.append(f"{user:<{name_width}}  " + "  ".join(cells))
+    t = story.data.target
+    u, i = story.users.index(t.user), items.index(t.item)
+    return [
+        *lines,
+        "(predicted values in parentheses)",
+        f"training RMSE: {result.rmse:.4f} over {story.model.epochs} epochs",
+        f"target: {t.user} x {t.item} = {result.predictions[u, i]:.3f}",
+        f"trained in {result.seconds:.2f} s",
+    ]

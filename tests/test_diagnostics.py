@@ -27,8 +27,8 @@ from ncfvid.diagnostics import (
     format_json,
     format_path,
     format_text,
-    from_validation_error,
 )
+from ncfvid.validationerrors import from_validation_error
 from ncfvid.yamlsource import LoadedYaml, load_yaml_text
 
 # --------------------------------------------------------------------------------------------------

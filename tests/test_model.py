@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from ncfvid.model import NCFConfig, TrainResult, train
-from ncfvid.model.ncf import Adam, NCFModel, init_model, parse_ratings
+from ncfvid.model.ncf import Adam, NCFModel
+from ncfvid.model.training import init_model, parse_ratings
 
 # The seed's table: users Alice, Bob, Charlie, David; items Star Wars, The Matrix, Titanic, Shrek, Frozen.
 SEED_TABLE: list[list[float | None]] = [

@@ -112,6 +112,31 @@ def test_tiny_second_render_is_cached(tiny_render: tuple[Path, Path, str, str]) 
     assert (out / "tiny.mp4").stat().st_size == before
 
 
+@pytest.mark.parametrize("package", ["manim", "av", "manim-voiceover", "numpy"])
+def test_another_installed_version_draws_every_beat_again(
+    tiny_render: tuple[Path, Path, str, str], package: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every cache key names the versions of what made the artifact: with another Manim (or PyAV...)
+    installed, no clip drawn by the old one is served."""
+    import importlib.metadata
+
+    from click.testing import CliRunner
+
+    from ncfvid.cli import cli
+
+    storyboard, out, _, _ = tiny_render
+    monkeypatch.chdir(storyboard.parent)
+    arguments = ["render", storyboard.name, "-q", "l", "--draft", "-o", str(out), "--dry-run"]
+    unchanged = CliRunner().invoke(cli, arguments, catch_exceptions=False)
+    if library_hash() != tiny_render[3]:
+        pytest.skip("ncfvid's scene library changed since the first render, so its act cache is rightly stale")
+    assert unchanged.output.split() == ["intro", "cached", "answer", "cached"], unchanged.output
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "99.0.0" if name == package else real(name))
+    upgraded = CliRunner().invoke(cli, arguments, catch_exceptions=False)
+    assert upgraded.output.split() == ["intro", "would", "render", "answer", "would", "render"], upgraded.output
+
+
 def test_tiny_edit_rerenders_one_act(tiny_render: tuple[Path, Path, str, str]) -> None:
     storyboard, out, _, _ = tiny_render
     text = storyboard.read_text(encoding="utf-8")

@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from ncfvid import yamlsource
+from ncfvid import yamlcompose, yamlsource
 from ncfvid.diagnostics import Diagnostic, UserError
 from ncfvid.yamlsource import Limits, YamlError, load_yaml, load_yaml_text
 
-BACKENDS = [pytest.param(yamlsource._PyLoader, id="python")]
-if yamlsource.CParser is not None:
-    BACKENDS.append(pytest.param(yamlsource._CLoader, id="libyaml"))
+BACKENDS = [pytest.param(yamlcompose.PyLoader, id="python")]
+if yamlcompose.CParser is not None:
+    BACKENDS.append(pytest.param(yamlcompose._CLoader, id="libyaml"))
 
 
 @pytest.fixture(params=BACKENDS, autouse=True)
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run every test with PyYAML's pure-Python parser and, when available, with libyaml's."""
-    monkeypatch.setattr(yamlsource, "_LOADER", request.param)
+    monkeypatch.setattr(yamlsource, "LOADER", request.param)  # the name load_yaml_text uses
 
 
 def errors_of(text: str, **kwargs: object) -> list[Diagnostic]:
@@ -320,7 +320,7 @@ def test_deep_nesting_is_refused(text: str) -> None:
     _, _, message = only_error(text)
     # The pure-Python scanner looks up to 1024 characters ahead for a possible key, which costs
     # ~0.5 s on a line of "[[[[..." whatever its length; libyaml takes milliseconds.
-    assert time.perf_counter() - start < (1.0 if yamlsource._LOADER is not yamlsource._PyLoader else 2.0)
+    assert time.perf_counter() - start < (1.0 if yamlsource.LOADER is not yamlcompose.PyLoader else 2.0)
     # libyaml has its own limit (1000 levels) that may trip first on one long line of brackets
     assert "nesting is too deep: more than 64 levels" in message or "maximum nesting depth" in message
 

@@ -1,7 +1,8 @@
 """NCF in NumPy (no Manim): the model trained for the video, and the rating-similarity baseline."""
 
-from ncfvid.model.ncf import Adam, NCFConfig, NCFModel, TrainResult, init_model, train
+from ncfvid.model.ncf import Adam, NCFConfig, NCFModel
 from ncfvid.model.similarity import cosine_similarity, similar_users
+from ncfvid.model.training import TrainResult, init_model, train
 
 __all__ = [
     "Adam",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,30 +17,11 @@ from typing import Any
 
 from ncfvid.files import write_atomic
 from ncfvid.pipeline import Loaded
+from ncfvid.publish.names import REVIEW_DATA, iso639_1, iso639_2
 from ncfvid.renderplan import BeatClip
 from ncfvid.subtitles import Cue, join_act_cues, split_caption, write_subtitles
 
 __all__ = ["BeatEntry", "Published", "iso639_1", "iso639_2", "publish", "read_published", "review_data"]
-
-# ISO 639-1 -> 639-2/T, the codes MP4 tags streams with (a code not listed is written "und").
-_ISO639_2 = {
-    "ar": "ara", "cs": "ces", "da": "dan", "de": "deu", "el": "ell", "en": "eng", "es": "spa", "fi": "fin",
-    "fr": "fra", "he": "heb", "hi": "hin", "hu": "hun", "it": "ita", "ja": "jpn", "ko": "kor", "nl": "nld",
-    "no": "nor", "pl": "pol", "pt": "por", "ro": "ron", "ru": "rus", "sv": "swe", "tr": "tur", "uk": "ukr",
-    "zh": "zho",
-}  # fmt: skip
-REVIEW_DATA = "review.json"  # the page's data (and what `ncfvid handout` and `serve --watch` read)
-
-
-def iso639_2(language: str) -> str:
-    """The three-letter code of `language` ('de', 'de-AT', 'deu', 'en-us' …), 'und' if unknown."""
-    code = re.split(r"[-_]", language.lower(), maxsplit=1)[0]
-    return code if len(code) == 3 else _ISO639_2.get(code, "und")
-
-
-def iso639_1(code: str) -> str:
-    """The two-letter code of a three-letter one (for HTML), or the code itself if it has none."""
-    return next((short for short, long in _ISO639_2.items() if long == code), code)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from ncfvid.files import write_atomic
+from ncfvid.publish.names import REVIEW_DATA, iso639_1
 
 if TYPE_CHECKING:
     from ncfvid.publish.assemble import Published
@@ -47,15 +48,11 @@ def _template() -> jinja2.Template:
 
 def _tracks(video: Path, lang: str) -> list[dict[str, str]]:
     """The caption tracks of `video` (a list: a video with captions in more languages lists each)."""
-    from ncfvid.publish.assemble import iso639_1
-
     return [{"src": video.with_suffix(".vtt").name, "lang": iso639_1(lang), "label": _LANGUAGE_NAMES.get(lang, lang)}]
 
 
 def write_review(published: Published) -> Path:
     """Write the page for `published` into its folder (atomically) and return its path."""
-    from ncfvid.publish.assemble import REVIEW_DATA, iso639_1
-
     video, lang = published.video, published.language
     folder = video.parent
     links = [(label, name) for label, name in _downloads(video) if (folder / name).is_file()]

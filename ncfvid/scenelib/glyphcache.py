@@ -15,6 +15,7 @@ once, and a reader sees a whole entry or none. An unreadable entry is parsed aga
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import pickle
 from pathlib import Path
@@ -28,6 +29,8 @@ from manim.utils.iterables import hash_obj
 from ncfvid.files import write_atomic
 
 FORMAT = 1  # bump when what is pickled changes
+# What parses and pickles the outlines: a new Manim, ManimPango or svgelements may parse them otherwise.
+_VERSIONS = {name: importlib.metadata.version(name) for name in ("manim", "manimpango", "svgelements")}
 MANIM_INIT_SVG = SVGMobject.init_svg_mobject
 _folder: Path | None = None
 
@@ -46,6 +49,7 @@ def entry_key(mobject: SVGMobject) -> str | None:
         return None
     made_of = [
         FORMAT,
+        _VERSIONS,
         type(mobject).__name__,
         hashlib.sha256(svg).hexdigest(),
         mobject.svg_default,

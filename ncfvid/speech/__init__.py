@@ -232,28 +232,3 @@ def cached_audio_ok(data: Mapping[str, Any] | None, cache_dir: Path) -> bool:
         return False
     audio = data.get("original_audio")
     return isinstance(audio, str) and (cache_dir / audio).is_file()
-
-
-def __getattr__(name: str) -> Any:
-    # The services import manim; load them only when asked for.
-    if name == "EspeakService":
-        from ncfvid.speech.espeak import EspeakService
-
-        return EspeakService
-    if name == "DraftService":
-        from ncfvid.speech.draft import DraftService
-
-        return DraftService
-    if name in ("RecordedService", "find_recording"):
-        from ncfvid.speech import recorded
-
-        return getattr(recorded, name)
-    if name in ("make_service", "check_engine", "available_engines"):
-        from ncfvid.speech import registry
-
-        return getattr(registry, name)
-    if name == "apply_lexicon":
-        from ncfvid.speech.lexicon import apply_lexicon
-
-        return apply_lexicon
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

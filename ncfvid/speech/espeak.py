@@ -106,7 +106,7 @@ class EspeakService(OwnCacheService):
         folder = Path(cache_dir if cache_dir is not None else self.cache_dir)
         voice, rate, pitch = self._settings(dict(kwargs))
         plain, bookmarks = split_bookmarks(text)
-        config: dict[str, Any] = {"voice": voice, "rate": rate, "format": FORMAT_VERSION}
+        config: dict[str, Any] = {"voice": voice, "rate": rate, "format": FORMAT_VERSION, "espeak": espeak_version()}
         if pitch is not None:  # None would never compare equal after manim-voiceover's cache round trip
             config["pitch"] = pitch
         if bookmarks:
