@@ -20,10 +20,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
-from ncfvid.diagnostics import Diagnostic, UserError, finalize, format_path, from_validation_error
+from ncfvid.diagnostics import Diagnostic, UserError, finalize, format_path
 from ncfvid.fonts import check_controls
 from ncfvid.schema import BUILT_IN_WORDS, Storyboard, Strict, validation_context
 from ncfvid.speech.languages import decimal_mark, espeak_voice, language_name, missing_voice
+from ncfvid.validationerrors import from_validation_error
 from ncfvid.yamlsource import LoadedYaml, Positions, load_yaml
 
 LANGUAGE = r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$"
