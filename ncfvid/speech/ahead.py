@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ncfvid.files import write_atomic
-
-PENDING = "pending"  # <store>/pending/<pid>.txt: entry file names a render is still synthesising
+from ncfvid.speech.pending import PENDING, pending_owners, remove_stale_markers  # noqa: F401 - pending_owners re-exported
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ def start_ahead(
     missing = [text for text in texts if not festival.is_cached(text, store, voice=voice, rate=rate)]
     if not missing:
         return None
-    _remove_stale_markers(store / PENDING)
+    remove_stale_markers(store / PENDING)
     marker = store / PENDING / f"{os.getpid()}.txt"
     names = [entry_path(store, festival.line_key(text, voice=voice, rate=rate)).name for text in missing]
     write_atomic(marker, "\n".join(names) + "\n")
@@ -118,34 +117,3 @@ def synthesize_ahead(
     if run is None:
         return Ahead(len({" ".join(line.split()) for line in lines}), 0, time.perf_counter() - started)
     return run.finish()
-
-
-def pending_owners(store: Path, name: str) -> list[Path]:
-    """The pending lists of live renders that are synthesising the entry file `name`."""
-    owners = []
-    for marker in (store / PENDING).glob("*.txt"):
-        try:
-            if name in marker.read_text(encoding="utf-8").split() and _alive(int(marker.stem)):
-                owners.append(marker)
-        except (OSError, ValueError):
-            continue
-    return owners
-
-
-def _remove_stale_markers(folder: Path) -> None:
-    for marker in folder.glob("*.txt"):
-        try:
-            if not _alive(int(marker.stem)):
-                marker.unlink(missing_ok=True)
-        except (OSError, ValueError):
-            continue
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True

@@ -460,7 +460,7 @@ def is_cached(text: str, folder: Path, *, voice: str, rate: float) -> bool:
 def _wait_for_ahead(folder: Path, key: Mapping[str, Any]) -> None:
     """While a live render is synthesising this line ahead into `folder` (`ncfvid.speech.ahead`),
     wait for it rather than speak it a second time; give up after PENDING_WAIT seconds."""
-    from ncfvid.speech.ahead import pending_owners
+    from ncfvid.speech.pending import pending_owners
 
     entry = entry_path(folder, key)
     deadline = time.monotonic() + PENDING_WAIT
