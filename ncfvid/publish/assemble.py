@@ -151,10 +151,11 @@ def _publish_key(loaded: Loaded, clips: Sequence[BeatClip], lang: str) -> str:
 
 
 def _source_digest() -> str:
-    """A hash of this package and the join (a change to either publishes again)."""
+    """A hash of this package, the join and the captions' code (a change to any publishes again)."""
     digest = hashlib.sha256()
     root = Path(__file__).parent
-    for file in sorted([*root.glob("*.py"), *root.glob("*.j2"), root.parent / "video" / "join.py"]):
+    others = [root.parent / "video" / "join.py", root.parent / "video" / "texttracks.py", root.parent / "subtitles.py"]
+    for file in sorted([*root.glob("*.py"), *root.glob("*.j2"), *others]):
         digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
 
