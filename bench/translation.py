@@ -7,6 +7,8 @@ Usage: .venv/bin/python bench/translation.py [-q l|h] [--storyboard storyboards/
   (g) then `ncfvid render STORY -q X --lang LANG` into the same folder: the translation after it
       (the trained model, parsed glyphs and every animation whose picture is the same are reused)
   (f) `ncfvid render STORY -q X --lang LANG` into another fresh folder: the translation cold
+  (h) then, into the first folder, the same translation with its screen texts taken out (narration
+      only, as language `xx`): the most a translation can share, every picture the storyboard's own
 
 It prints each time, (g)/(f), and how many of the translation's animations (g) drew and reused
 (from each beat clip's drawn.json), and appends a section to bench/results.md (unless --no-write).
@@ -52,6 +54,23 @@ def animations(out: Path, since: float) -> tuple[int, int, int]:
     return beats, drawn, reused
 
 
+def narration_only(source: Path, target: Path) -> None:
+    """`source` without anything it shows: its narration (and voice) alone, as language `xx` spoken
+    by the source language's voice."""
+    import yaml
+
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    language = data["language"]
+    for key in ("words", "corner", "decimal", "title"):
+        data.pop(key, None)
+    data["language"], data["decimal"] = "xx", "."
+    data.setdefault("voice", {})["voice"] = language
+    for act in data["acts"].values():
+        for beat in act.get("beats", {}).values():
+            beat.pop("show", None)
+    target.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-q", "--quality", default="l", choices=["l", "m", "h", "k"])
@@ -69,12 +88,18 @@ def main() -> None:
         g = render(story, folder / "out", args.quality, "--lang", args.lang)
         beats, drawn, reused = animations(folder / "out", mark)
         f = render(story, folder / "cold", args.quality, "--lang", args.lang)
+        narration_only(folder / f"{story.stem}.{args.lang}.yaml", folder / f"{story.stem}.xx.yaml")
+        mark = time.time()
+        h = render(story, folder / "out", args.quality, "--lang", "xx")
+        h_beats, h_drawn, h_reused = animations(folder / "out", mark)
     load = os.getloadavg()[0]
     lines = [
         f"(e) {args.storyboard.name} cold, -q{args.quality}: {e:.1f} s",
         f"(g) --lang {args.lang} after it: {g:.1f} s ({beats} beats; animations drawn {drawn}, reused {reused})",
         f"(f) --lang {args.lang} cold: {f:.1f} s",
-        f"(g)/(f) = {g / f:.2f}; load average at the end {load:.1f}",
+        f"(h) --lang {args.lang} without its screen texts, after (e): {h:.1f} s ({h_beats} beats; animations "
+        f"drawn {h_drawn}, reused {h_reused})",
+        f"(g)/(f) = {g / f:.2f}, (h)/(f) = {h / f:.2f}; load average at the end {load:.1f}",
     ]
     print("\n".join(lines))
     if not args.no_write:
