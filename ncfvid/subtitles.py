@@ -23,7 +23,9 @@ from ncfvid.files import write_atomic
 
 MAX_CHARS = 42
 MAX_LINES = 2
-CLOSE_GAP = 0.12  # seconds: a shorter gap between two cues of one line is closed (no flicker)
+# A pause between two cues of one line shorter than 2 * CLOSE_SHIFT (a phrase break) is closed, each
+# side moving at most CLOSE_SHIFT: no flicker, and every edge stays within 0.15 s of its word's sound.
+CLOSE_SHIFT = 0.14
 
 # Words a line should not end with when it can be helped.
 _WEAK_ENDS = frozenset("a an the of to in on at by for with and or but from into as is are".split())
@@ -193,8 +195,9 @@ def split_caption(
     the draft voice). With `word_sounds` ((start, end, word) of each spoken word's sound, on the same
     clock as `start` and `end`, e.g. ``[(tracker.start_t + s, tracker.start_t + e, w) for s, e, w in
     ncfvid.speech.word_sounds(tracker.data)]``) a cue starts when its first word's sound starts and
-    ends when its last word's sound ends; a gap shorter than `CLOSE_GAP` before the next cue is
-    closed, so captions do not flicker. Times stay within [start, end] and never go backwards.
+    ends when its last word's sound ends; a pause shorter than 2 * `CLOSE_SHIFT` between two cues is
+    closed halfway from each side, so captions do not flicker. Times stay within [start, end] and
+    never go backwards.
     """
     words = text.split()
     if not words:
@@ -213,10 +216,10 @@ def split_caption(
         spans = _word_sounds(words, offsets, word_sounds)
         bounds = [(spans[i][0], max(span[1] for span in spans[i:j])) for i, j in ranges]
         for index in range(len(bounds) - 1):
-            cue_start, cue_end = bounds[index]
-            following = bounds[index + 1][0]
-            if 0 < following - cue_end < CLOSE_GAP:
-                bounds[index] = (cue_start, following)
+            (cue_start, cue_end), (next_start, next_end) = bounds[index], bounds[index + 1]
+            if 0 < next_start - cue_end < 2 * CLOSE_SHIFT:
+                middle = (cue_end + next_start) / 2
+                bounds[index], bounds[index + 1] = (cue_start, middle), (middle, next_end)
     else:
         starts = [start + (end - start) * offsets[i] / total for i, _ in ranges]
         bounds = [(s, starts[k + 1] if k + 1 < len(starts) else end) for k, s in enumerate(starts)]

@@ -225,3 +225,30 @@ def test_render_synthesises_each_line_once_unchanged_nothing_edited_one(tmp_path
     assert synthesis_count(store) == lines + 1
     srt = (out / "tiny.srt").read_text(encoding="utf-8")
     assert "A tiny test, edited." in srt
+
+
+def test_checking_and_speaking_ahead_import_no_manim(tmp_path: Path) -> None:
+    # `ncfvid render` checks the engine and speaks ahead in its own process, which never loads Manim.
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from ncfvid.speech.registry import check_engine\n"
+        "from ncfvid.speech.ahead import synthesize_ahead\n"
+        "check_engine('festival')\n"
+        f"synthesize_ahead('festival', {{}}, ['Hello.'], Path({str(tmp_path)!r}), 1)\n"
+        "print(sorted(m for m in ('manim', 'manim_voiceover') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_lexicon_word_mapped_to_nothing_is_an_error_at_its_line(tmp_path: Path) -> None:
+    story = (ROOT / "tests" / "data" / "tiny.yaml").read_text(encoding="utf-8")
+    story = story.replace("  pause: 0.2\n", '  pause: 0.2\n  lexicon:\n    Ann: Anne\n    Coffee: " ... "\n')
+    path = tmp_path / "tiny.yaml"
+    path.write_text(story, encoding="utf-8")
+    line = next(i for i, text in enumerate(story.splitlines(), 1) if text.strip().startswith("Coffee:"))
+    result = subprocess.run([str(NCFVID), "validate", str(path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    first = (result.stdout + result.stderr).strip().splitlines()[0]
+    assert first.startswith(f"{path}:{line}:") and "maps 'Coffee' to nothing that can be spoken" in first, first

@@ -121,28 +121,30 @@ def test_cues_start_and_end_on_their_first_and_last_words_sound():
     assert len(cues) > 2
     for cue in cues:
         first, last = words.index(cue.text.split()[0]), words.index(cue.text.split()[-1])
-        assert cue.start == pytest.approx(sounds[first][0])
-        assert cue.end == pytest.approx(sounds[last][1])  # gaps of 0.2 s and more stay: no caption over silence
+        # 0.2 s pauses close halfway (0.1 s each side), the 0.7 s one stays
+        assert cue.start == pytest.approx(sounds[first][0] - (0.1 if first not in (0, 8) else 0))
+        assert cue.end == pytest.approx(sounds[last][1] + (0.1 if last not in (7, 15) else 0))
     assert cues[-1].end == pytest.approx(sounds[-1][1])
 
 
-def test_a_short_gap_between_cues_is_closed():
-    sounds = [(0.0, 0.45, "alpha"), (0.5, 0.9, "beta"), (1.0, 1.4, "gamma"), (1.5, 1.9, "delta")]
+def test_a_short_pause_between_cues_is_closed_halfway():
+    sounds = [(0.0, 0.45, "alpha"), (0.5, 0.9, "beta"), (1.1, 1.4, "gamma"), (1.5, 1.9, "delta")]
     cues = split_caption("alpha beta gamma delta", 0.0, 3.0, max_chars=6, max_lines=1, word_sounds=sounds)
-    # 0.05 s before "beta" and "delta": closed; 0.1 s before "gamma" too; the last cue ends with "delta"
-    assert [(c.start, c.end) for c in cues] == [(0.0, 0.5), (0.5, 1.0), (1.0, 1.5), (1.5, 1.9)]
-    sounds[2] = (1.2, 1.4, "gamma")
+    # Pauses of 0.05, 0.2 and 0.1 s: closed in their middles; the first and last edges stay on the sound.
+    edges = [t for c in cues for t in (c.start, c.end)]
+    assert edges == pytest.approx([0.0, 0.475, 0.475, 1.0, 1.0, 1.45, 1.45, 1.9])
+    sounds[2] = (1.3, 1.4, "gamma")
     cues = split_caption("alpha beta gamma delta", 0.0, 3.0, max_chars=6, max_lines=1, word_sounds=sounds)
-    assert (cues[1].end, cues[2].start) == (0.9, 1.2)  # 0.3 s of silence: no caption
+    assert (cues[1].end, cues[2].start) == (0.9, 1.3)  # 0.4 s of silence: no caption over it
 
 
 def test_word_sounds_that_do_not_match_the_caption():
     # The spoken text went through the lexicon ("N C F" for "NCF"); "NCF" is heard from N's start to F's end.
     caption = "The NCF model learns embeddings. Then an MLP predicts ratings for every single user."
     spoken = "The N C F model learns embeddings. Then an M L P predicts ratings for every single user."
-    sounds = [(1.2 + 0.3 * i, 1.35 + 0.3 * i, w) for i, w in enumerate(spoken.split())]
-    cues = split_caption(caption, 1.0, 8.0, max_chars=13, max_lines=1, word_sounds=sounds)
-    check_word_cues(cues, caption, 1.0, 8.0, 13, 1)
+    sounds = [(1.2 + 0.4 * i, 1.3 + 0.4 * i, w) for i, w in enumerate(spoken.split())]  # 0.3 s pauses
+    cues = split_caption(caption, 1.0, 12.0, max_chars=13, max_lines=1, word_sounds=sounds)
+    check_word_cues(cues, caption, 1.0, 12.0, 13, 1)
     heard = [w.rstrip(".") for w in spoken.split()]
     for cue in cues:
         first, last = cue.text.split()[0].rstrip("."), cue.text.split()[-1].rstrip(".")
