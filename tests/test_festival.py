@@ -252,3 +252,16 @@ def test_a_lexicon_word_mapped_to_nothing_is_an_error_at_its_line(tmp_path: Path
     assert result.returncode == 1
     first = (result.stdout + result.stderr).strip().splitlines()[0]
     assert first.startswith(f"{path}:{line}:") and "maps 'Coffee' to nothing that can be spoken" in first, first
+
+
+@pytest.mark.parametrize("engine", ["festival", "espeak"])
+def test_two_jobs_needing_one_line_at_once_synthesise_it_once(tmp_path: Path, engine: str) -> None:
+    # Two halves of one act, drawn side by side, both speak the act's first line (one runs it skipped).
+    from concurrent.futures import ThreadPoolExecutor
+
+    services = [registry.make_service(engine, cache_dir=tmp_path) for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda s: s._wrap_generate_from_text(LINE), services))
+    assert results[0]["original_audio"] == results[1]["original_audio"]
+    assert synthesis_count(tmp_path) == 1
+    assert not list(tmp_path.rglob("*.lock"))

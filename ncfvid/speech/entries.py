@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import os
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +47,53 @@ def save_entry(folder: Path, data: Mapping[str, Any]) -> None:
 
 
 LOG = "synthesised.log"
+CLAIM_WAIT = 300.0  # the longest a process waits for another one to synthesise a line
+
+
+@contextmanager
+def claim_entry(folder: Path, input_data: Mapping[str, Any]) -> Iterator[bool]:
+    """Claim the right to synthesise the entry for `input_data`: True while this process holds it
+    (a lock file beside the entry, made with O_EXCL). Two render jobs that need the same line at
+    once (two halves of one act) would otherwise both speak it; the second waits for the first and
+    gets False when the entry is there (or the first died, or CLAIM_WAIT passed: then it may speak
+    the line itself)."""
+    entry = entry_path(folder, input_data)
+    lock = entry.with_suffix(".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + CLAIM_WAIT
+    while True:
+        try:
+            descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            if entry.is_file() or time.monotonic() > deadline:
+                yield False
+                return
+            try:
+                owner = int(lock.read_text(encoding="utf-8") or "0")
+            except (OSError, ValueError):
+                owner = 0
+            if owner and not alive(owner):
+                lock.unlink(missing_ok=True)  # left by a process that died while speaking
+            time.sleep(0.02)
+            continue
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(str(os.getpid()))
+        break
+    try:
+        yield not entry.is_file()
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` is running."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def note_synthesis(folder: Path, audio: str) -> None:

@@ -25,7 +25,7 @@ from ncfvid.speech import (
     voiceover_data,
     write_wav,
 )
-from ncfvid.speech.entries import load_entry, note_synthesis, save_entry
+from ncfvid.speech.entries import claim_entry, load_entry, note_synthesis, save_entry
 from ncfvid.speech.espeakng import (
     DEFAULT_PITCH,
     FORMAT_VERSION,
@@ -114,11 +114,30 @@ class EspeakService(OwnCacheService):
         input_data = {"input_text": plain, "service": "espeak-ng", "config": config}
 
         cached = load_entry(folder, input_data)
+        if cached is None and path is None:
+            with claim_entry(folder, input_data) as ours:  # another job may be speaking this line
+                if ours:
+                    audio = self.get_audio_basename(input_data) + ".wav"
+                    return self._speak(text, plain, bookmarks, input_data, folder, audio, voice, rate, pitch)
+            cached = load_entry(folder, input_data)
         if cached is not None and (path is None or cached.get("original_audio") == os.fspath(path)):
             cached["input_text"] = text  # the cache matched on the spoken text; keep this call's tags
             return cached  # type: ignore[return-value]
-
         audio = os.fspath(path) if path is not None else self.get_audio_basename(input_data) + ".wav"
+        return self._speak(text, plain, bookmarks, input_data, folder, audio, voice, rate, pitch)
+
+    def _speak(
+        self,
+        text: str,
+        plain: str,
+        bookmarks: list[tuple[str, int]],
+        input_data: dict[str, Any],
+        folder: Path,
+        audio: str,
+        voice: str,
+        rate: int,
+        pitch: int | None,
+    ) -> dict[str, Any]:
         offsets = [offset for _, offset in bookmarks]
         payload, origin = to_ssml(plain, offsets)
         result = synthesize(

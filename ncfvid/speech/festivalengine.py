@@ -46,7 +46,7 @@ from ncfvid.speech import (
     voiceover_data,
     write_wav,
 )
-from ncfvid.speech.entries import entry_path, load_entry, note_synthesis, save_entry
+from ncfvid.speech.entries import claim_entry, entry_path, load_entry, note_synthesis, save_entry
 
 DEFAULT_VOICE = "cmu_us_slt_arctic_hts"
 #: Debian packages of Festival voices, for the install hint.
@@ -510,11 +510,28 @@ def line_data(
     if cached is None and wait:
         _wait_for_ahead(folder, key)
         cached = load_entry(folder, key)
+    if cached is None and path is None:
+        with claim_entry(folder, key) as ours:
+            if ours:
+                return _synthesise(text, plain, bookmarks, key, folder, speaker, rate, audio_name(key)), True
+        cached = load_entry(folder, key)  # spoken by the process we waited for
     if cached is not None and (path is None or cached.get("original_audio") == path):
         spans = [(int(o), float(s), float(e)) for o, s, e in cached.get("word_spans", [])]
         duration = float(cached.get("duration", 0.0))
         return _data(text, plain, bookmarks, key, str(cached["original_audio"]), spans, duration), False
-    audio = path if path is not None else audio_name(key)
+    return _synthesise(text, plain, bookmarks, key, folder, speaker, rate, path or audio_name(key)), True
+
+
+def _synthesise(
+    text: str,
+    plain: str,
+    bookmarks: Sequence[tuple[str, int]],
+    key: dict[str, Any],
+    folder: Path,
+    speaker: Callable[[str, float], Synthesis],
+    rate: float,
+    audio: str,
+) -> dict[str, Any]:
     spoken, origin = speakable(plain)
     if any(is_word(chunk) for chunk in spoken.split()):
         result = speaker(spoken, speed_for(rate))
@@ -526,7 +543,7 @@ def line_data(
     data = _data(text, plain, bookmarks, key, audio, spans, duration)
     save_entry(folder, {**data, "word_spans": spans, "duration": duration})
     note_synthesis(folder, audio)
-    return data, True
+    return data
 
 
 def _data(

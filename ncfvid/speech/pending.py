@@ -5,8 +5,9 @@ them waits for it (`ncfvid.speech.festivalengine`) instead of speaking it a seco
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from ncfvid.speech.entries import alive
 
 PENDING = "pending"  # <store>/pending/<pid>.txt: entry file names a render is still synthesising
 
@@ -16,7 +17,7 @@ def pending_owners(store: Path, name: str) -> list[Path]:
     owners = []
     for marker in (store / PENDING).glob("*.txt"):
         try:
-            if name in marker.read_text(encoding="utf-8").split() and _alive(int(marker.stem)):
+            if name in marker.read_text(encoding="utf-8").split() and alive(int(marker.stem)):
                 owners.append(marker)
         except (OSError, ValueError):
             continue
@@ -26,17 +27,7 @@ def pending_owners(store: Path, name: str) -> list[Path]:
 def remove_stale_markers(folder: Path) -> None:
     for marker in folder.glob("*.txt"):
         try:
-            if not _alive(int(marker.stem)):
+            if not alive(int(marker.stem)):
                 marker.unlink(missing_ok=True)
         except (OSError, ValueError):
             continue
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
