@@ -374,14 +374,21 @@ def _time_range(span: str | None, formats: tuple[str, ...]) -> tuple[float, floa
 @click.option("-q", "--quality", type=click.Choice(["l", "m", "h", "k"]), default=None, help="Render quality.")
 @click.option("--draft", is_flag=True, help="Silent narration timed from the words-per-minute rate (fast).")
 @click.option("--pdf", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Where to write it.")
+@click.option("--lang", "language", default=None, help="The handout of a translation (storyboards/STEM.LANG.yaml).")
 @click.pass_context
 @user_errors
 def handout(
-    ctx: click.Context, storyboard: Path, out: Path | None, quality: str | None, draft: bool, pdf: Path | None
+    ctx: click.Context,
+    storyboard: Path,
+    out: Path | None,
+    quality: str | None,
+    draft: bool,
+    pdf: Path | None,
+    language: str | None,
 ) -> None:
     """Write a PDF handout: one page per beat with its last frame, its narration and its time.
 
-    Renders first (only what is not cached), then writes output/<stem>/<stem>.pdf.
+    Renders first (only what is not cached), then writes output/<stem>/<stem>.pdf (<stem>.<lang>.pdf).
 
     \b
     Example:
@@ -391,11 +398,14 @@ def handout(
     from ncfvid.publish.assemble import read_published, write_page
     from ncfvid.publish.handout import write_handout
 
-    ctx.invoke(render, storyboard=storyboard, out=out, quality=quality, draft=draft, quiet=True)
+    if language == "all":
+        raise click.BadParameter("one language at a time", param_hint="--lang")
+    ctx.invoke(render, storyboard=storyboard, out=out, quality=quality, draft=draft, quiet=True, language=language)
     loaded = load(storyboard)
     folder = output_dir(loaded, out)
-    published = read_published(folder / f"{loaded.stem}.mp4")
-    path = write_handout(pdf or folder / f"{loaded.stem}.pdf", loaded.story.title, published.beats, folder)
+    name = f"{loaded.stem}.{language}" if language else loaded.stem
+    published = read_published(folder / f"{name}.mp4")
+    path = write_handout(pdf or folder / f"{name}.pdf", published.title, published.beats, folder)
     write_page(published)  # the page links the handout
     click.echo(f"{path}  ({len(published.beats)} pages)")
 

@@ -249,3 +249,23 @@ def test_watch_rerenders_the_edited_beat_and_the_page_reloads(tmp_path: Path, br
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_each_language_has_its_own_tagged_track_page_and_handout(tmp_path: Path) -> None:
+    for name in ("tiny.yaml", "tiny.de.yaml"):
+        shutil.copy(DATA / name, tmp_path / name)
+    ncfvid("render", "tiny.yaml", "-q", "l", "--draft", cwd=tmp_path)
+    ncfvid("render", "tiny.yaml", "-q", "l", "--draft", "--lang", "de", cwd=tmp_path)
+    out = tmp_path / "output" / "tiny"
+    for video, language, page in (("tiny.mp4", "eng", "index.html"), ("tiny.de.mp4", "deu", "index.de.html")):
+        streams = ffprobe(out / video, "-show_streams")["streams"]
+        assert [s["tags"]["language"] for s in streams if s["codec_type"] == "subtitle"] == [language]
+        data = json.loads((out / page.replace("index", "review").replace(".html", ".json")).read_text("utf-8"))
+        assert data["video"] == video and data["page"] == page
+        assert all((out / beat["still"]).is_file() for beat in data["beats"])  # neither render pruned the other's
+        assert f'src="{video}?v={data["version"]}"' in (out / page).read_text(encoding="utf-8")
+    assert "Einleitung" in (out / "tiny.de.chapters.txt").read_text(encoding="utf-8")
+    result = ncfvid("handout", "tiny.yaml", "--draft", "--lang", "de", cwd=tmp_path)
+    assert "tiny.de.pdf  (4 pages)" in result.stdout
+    text = subprocess.run(["pdftotext", str(out / "tiny.de.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Drei Leute, drei Getränke." in text and "Winzig" in text

@@ -17,7 +17,7 @@ from typing import Any
 
 from ncfvid.files import write_atomic
 from ncfvid.pipeline import Loaded
-from ncfvid.publish.names import REVIEW_DATA, iso639_1, iso639_2
+from ncfvid.publish.names import REVIEW_DATA, data_name, iso639_1, iso639_2, page_names
 from ncfvid.renderplan import BeatClip
 from ncfvid.subtitles import Cue, join_act_cues, split_caption, write_subtitles
 
@@ -46,6 +46,7 @@ class Published:
     version: str  # changes whenever the video does
     title: str
     language: str  # ISO 639-2 code of its captions
+    page: str = "index.html"  # its review page (see names.page_names)
 
 
 def _clip_cues(clip: BeatClip) -> tuple[list[Cue], str]:
@@ -111,10 +112,12 @@ def publish(
         write_atomic(video.with_suffix(".chapters.txt"), chapter_list(found["chapters"]))
         beats = _beat_entries(loaded, clips, per_clip, found["starts"], found["length"], folder)
         version = hashlib.sha256((key + json.dumps(found["music"])).encode()).hexdigest()[:16]
-        published = Published(video, found["length"], beats, found["chapters"], version, story.title, lang)
+        page = page_names(language)[0]
+        published = Published(video, found["length"], beats, found["chapters"], version, story.title, lang, page)
         _poster(story, beats, folder, video)
         write_atomic(own_data, json.dumps({**review_data(published), "key": key}, indent=1, ensure_ascii=False))
         write_atomic(manifest, keys)
+        _prune_stills(folder)
     _other_formats(published, formats, gif_range)
     write_page(published)
     return published
@@ -127,7 +130,7 @@ def write_page(published: Published) -> None:
     folder = published.video.parent
     write_review(published)
     data = json.dumps(review_data(published), indent=1, ensure_ascii=False)
-    current = folder / REVIEW_DATA
+    current = folder / data_name(published.page)
     if not current.is_file() or current.read_text(encoding="utf-8") != data:
         write_atomic(current, data)
 
@@ -201,11 +204,20 @@ def _beat_entries(
         entries.append(
             BeatEntry(act.id, act.title, act.beats[clip.index].id, start, end, narration, f"stills/{path.name}")
         )
-    keep = {Path(e.still).name for e in entries}
-    for old in stills.glob("*.png"):  # stills of beats no longer in the video
+    return entries
+
+
+def _prune_stills(folder: Path) -> None:
+    """Remove the stills no published video of the folder shows (each language's, each act's)."""
+    keep: set[str] = set()
+    for record in folder.glob(f".*.{REVIEW_DATA}"):
+        try:
+            keep.update(Path(beat["still"]).name for beat in json.loads(record.read_text(encoding="utf-8"))["beats"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # a record being replaced: prune another time
+    for old in (folder / "stills").glob("*.png"):
         if old.name not in keep:
             old.unlink(missing_ok=True)
-    return entries
 
 
 def _poster(story: Any, beats: Sequence[BeatEntry], folder: Path, video: Path) -> None:
@@ -247,6 +259,7 @@ def review_data(published: Published) -> dict[str, Any]:
         "video": published.video.name,
         "title": published.title,
         "language": published.language,
+        "page": published.page,
         "length": published.length,
         "chapters": [list(c) for c in published.chapters],
         "beats": [asdict(b) for b in published.beats],
@@ -267,4 +280,5 @@ def _from_data(video: Path, data: dict[str, Any]) -> Published:
     beats = [BeatEntry(**b) for b in data["beats"]]
     chapters = [(float(s), float(e), str(t)) for s, e, t in data["chapters"]]
     length, version = float(data["length"]), str(data["version"])
-    return Published(video, length, beats, chapters, version, str(data["title"]), str(data["language"]))
+    title, language, page = str(data["title"]), str(data["language"]), str(data.get("page", "index.html"))
+    return Published(video, length, beats, chapters, version, title, language, page)

@@ -15,6 +15,18 @@ _ISO639_2 = {
 REVIEW_DATA = "review.json"  # the page's data (and what `ncfvid handout` and `serve --watch` read)
 
 
+def page_names(translation: str | None) -> tuple[str, str]:
+    """(review page, its data file) of a video: `index.html` and `review.json` for the storyboard's own
+    language, `index.de.html` and `review.de.json` for its translation into `de` (one folder holds both)."""
+    suffix = f".{translation}" if translation else ""
+    return f"index{suffix}.html", REVIEW_DATA.replace(".json", f"{suffix}.json")
+
+
+def data_name(page: str) -> str:
+    """The data file of a review page: `review.json` for `index.html`, `review.de.json` for `index.de.html`."""
+    return "review" + page.removeprefix("index").removesuffix(".html") + ".json"
+
+
 def iso639_2(language: str) -> str:
     """The three-letter code of `language` ('de', 'de-AT', 'deu', 'en-us' …), 'und' if unknown."""
     code = re.split(r"[-_]", language.lower(), maxsplit=1)[0]

@@ -1,7 +1,8 @@
-"""The review page, `output/<stem>/index.html`: the video with its caption tracks and chapters, and
-the storyboard sheet beside it (each beat's still, narration and start); clicking a beat or a
-chapter seeks the video there. Served by `ncfvid serve`, the page polls `review.json` and reloads
-itself, at the same place in the video, when a new render is published.
+"""The review page, `output/<stem>/index.html` (`index.de.html` for a translation into `de`): the
+video with its caption tracks and chapters, and the storyboard sheet beside it (each beat's still,
+narration and start); clicking a beat or a chapter seeks the video there. Served by `ncfvid serve`,
+the page polls its data file (`review.json`) and reloads itself, at the same place in the video,
+when a new render is published.
 
 User text reaches the page only through Jinja2's HTML autoescaping.
 """
@@ -15,14 +16,13 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from ncfvid.files import write_atomic
-from ncfvid.publish.names import REVIEW_DATA, iso639_1
+from ncfvid.publish.names import data_name, iso639_1
 
 if TYPE_CHECKING:
     from ncfvid.publish.assemble import Published
 
 __all__ = ["stamp", "write_review"]
 
-PAGE = "index.html"
 _LANGUAGE_NAMES = {"eng": "English", "deu": "Deutsch", "fra": "Français", "spa": "Español", "ita": "Italiano"}
 
 
@@ -66,9 +66,9 @@ def write_review(published: Published) -> Path:
         chapters=published.chapters,
         beats=published.beats,
         links=links,
-        data=REVIEW_DATA,
+        data=data_name(published.page),
     )
-    return write_atomic(folder / PAGE, html)
+    return write_atomic(folder / published.page, html)
 
 
 def _downloads(video: Path) -> list[tuple[str, str]]:
