@@ -264,12 +264,14 @@ def check(
     jobs: int | None = None,
     use_cache: bool = True,
     server: ForkServer | None = None,
+    language: str | None = None,
 ) -> CheckResult:
-    """Check a storyboard's layout, beat by beat (see `check_project`). Raises UserError when the
-    storyboard is invalid. The result's diagnostics hold the storyboard's validation warnings too."""
+    """Check a storyboard's layout (told in `language`, if given: its translation), beat by beat (see
+    `check_project`). Raises UserError when the storyboard is invalid. The result's diagnostics hold
+    the storyboard's validation warnings too."""
     from ncfvid.project import Project
 
-    project = Project.open(storyboard, acts=acts, out=out, template_dirs=template_dirs)
+    project = Project.open(storyboard, acts=acts, out=out, template_dirs=template_dirs, language=language)
     result = check_project(project, quality=quality, jobs=jobs, use_cache=use_cache, server=server)
     result.diagnostics = finalize([*project.loaded.warnings, *result.diagnostics])
     return result

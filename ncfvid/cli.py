@@ -150,6 +150,7 @@ def _emit(diagnostics: list[Diagnostic], fmt: str, strict: bool) -> bool:
     help="The quality whose resolution decides how small text may be (default: the storyboard's).",
 )
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Acts run at once (default: cores).")
+@click.option("--lang", "language", default=None, help="Check a translation (storyboards/STEM.LANG.yaml).")
 @OUTPUT
 @TEMPLATES
 def check_(
@@ -159,6 +160,7 @@ def check_(
     strict: bool,
     quality: str | None,
     jobs: int | None,
+    language: str | None,
     out: Path | None,
     template_dirs: tuple[Path, ...],
 ) -> None:
@@ -173,12 +175,14 @@ def check_(
     Examples:
       ncfvid check storyboards/ncf.yaml
       ncfvid check storyboards/ncf.yaml --act architecture --format github
+      ncfvid check storyboards/ncf.yaml --lang de
     """
     from ncfvid.check import check as run_check
 
     result = None
     try:
-        result = run_check(storyboard, acts, quality=quality, out=out, template_dirs=template_dirs, jobs=jobs)
+        options = {"quality": quality, "out": out, "template_dirs": template_dirs, "jobs": jobs}
+        result = run_check(storyboard, acts, language=language, **options)
         diagnostics = result.diagnostics
     except UserError as err:
         diagnostics = err.diagnostics

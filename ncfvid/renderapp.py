@@ -227,8 +227,7 @@ class LayoutGate:
         self.project, self.render_plan, self.options, self.echo_err = project, render_plan, options, echo_err
         self.abort = threading.Event()  # set when the layout check finds errors: stop rendering
         self.separate: list[str] = []
-        # A translation is checked on its recorded layouts alone: `ncfvid check` runs a storyboard's own text.
-        if not options.no_check and project.language is None:
+        if not options.no_check:
             self.separate = [a.id for a in project.acts if options.burn_captions or not self._recorded(a.id)]
         self.checker: _CheckBeside | None = None
         if self.separate:

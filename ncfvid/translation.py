@@ -157,8 +157,9 @@ def merged_positions(translation: LoadedYaml, story: Storyboard) -> Positions:
         merged = _to_merged(loc, story)
         if merged is None:
             continue
-        values[merged] = translation.positions.value(loc)
         key = translation.positions.key(loc)
+        entry = loc[:1] == ("acts",) and len(loc) in (2, 4)  # an act or a beat: named by its id, `loop:`
+        values[merged] = key if entry and key is not None else translation.positions.value(loc)
         if key is not None:
             keys[merged] = key
     return Positions(keys, values)  # type: ignore[arg-type]

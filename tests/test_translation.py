@@ -197,3 +197,16 @@ def test_a_beat_whose_pictures_are_the_same_is_not_drawn_again(rendered: Path) -
     assert (english[-1] == german[-1]).all()
     table = clips("intro", 1)  # a German caption: another picture, drawn
     assert set(table) == {"drawn"} or json.loads((table["drawn"] / "drawn.json").read_text())["animations_drawn"]
+
+
+def test_the_layout_check_of_a_translation_points_into_it(tmp_path: Path) -> None:
+    """Longer German step names once made the training loop's text too small to read."""
+    shutil.copy(NCF, tmp_path / "ncf.yaml")
+    text = NCF.with_name("ncf.de.yaml").read_text(encoding="utf-8")
+    steps = "steps: [Vorhersagen, Mit der Wahrheit vergleichen, Fehler messen, Gewichte anpassen]"
+    text = re.sub(r"steps: \[.*\]", steps, text)
+    write(tmp_path / "ncf.yaml", text)
+    result = run("check", tmp_path / "ncf.yaml", "--lang", "de", "--act", "training")
+    assert result.returncode == 1, result.stderr
+    (line,) = lines_of(text, "      loop:")
+    assert re.search(rf"ncf\.de\.yaml:{line}:\d+: error: act 'training' beat 'loop': text .* too small", result.stderr)
