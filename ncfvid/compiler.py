@@ -7,7 +7,9 @@ under ruff: imports are derived from the names the generated code actually uses.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import functools
 import io
 import keyword
 import re
@@ -18,27 +20,44 @@ from pathlib import Path
 from typing import Any
 
 import ncfvid
+from ncfvid.components import component, registry
 from ncfvid.files import write_atomic
 from ncfvid.narration import render_narration
 from ncfvid.schema import DEFAULT_FONT, Act, Beat, Storyboard
 from ncfvid.speech.lexicon import apply_lexicon
-from ncfvid.story import twins_of
 from ncfvid.storydata import StoryData, Theme
 from ncfvid.templating import make_environment, py_literal
 
 WIDTH = 110
-# Manim names a template may use; each is imported only when the generated code uses it.
+# Manim names the act and module templates (and templates that override them) may use, beside those
+# each component's registry entry names; each is imported only when the generated code uses it.
 MANIM_NAMES = frozenset(
     "DOWN LEFT RIGHT UP Circumscribe Create FadeIn FadeOut GrowArrow Indicate LaggedStart Succession "
     "ReplacementTransform ShowPassingFlash Transform TransformFromCopy VGroup Write linear".split()
 )
-# ncfvid.scenelib's public names (a test keeps this equal to scenelib.__all__; importing scenelib here
-# would load Manim just to compile).
-LIBRARY_NAMES = frozenset(
-    "Chip DnaCard EmbeddingTable LoopDiagram LossPlot MlpDiagram RatingsGrid SafeArea StoryData StoryScene "
-    "Theme TitleCard Twin VectorColumn bullet_list fit format_value heading label paragraph place_below_heading "
-    "shown_values similarity_badges".split()
-)
+SCENELIB = "ncfvid.scenelib"
+
+
+@functools.cache
+def library_names() -> frozenset[str]:
+    """ncfvid.scenelib's public names (its `__all__`), read from its source: importing it would load
+    Manim just to compile."""
+    source = Path(ncfvid.__file__).parent / "scenelib" / "__init__.py"
+    for node in ast.parse(source.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets):
+            return frozenset(ast.literal_eval(node.value))
+    raise RuntimeError(f"{source} has no __all__")
+
+
+def importable_names() -> dict[str, frozenset[str]]:
+    """module -> the names the generated code may import from it: Manim's, the scene library's, and
+    each component's own piece module's (see ncfvid.components)."""
+    found: dict[str, set[str]] = {"manim": set(MANIM_NAMES), SCENELIB: set(library_names())}
+    for entry in registry().values():
+        found["manim"].update(entry.manim)
+        found.setdefault(entry.piece, set()).update(entry.library)
+    return {module: frozenset(names) for module, names in found.items()}
+
 
 Where = Callable[[tuple[str | int, ...]], str]
 
@@ -84,16 +103,6 @@ def insert_bookmark(text: str, word: str, mark: str) -> str:
     return f'{text[: match.start()]}<bookmark mark="{mark}"/>{text[match.start() :]}'
 
 
-def _component_params(story: Storyboard, beat: Beat) -> dict[str, Any]:
-    params = beat.show.model_dump(mode="python")
-    kind = params["component"]
-    if kind == "taste_twins":
-        user = params["user"] or story.data.target.user
-        params["user"] = user
-        params["twins"] = twins_of(story, user, params["top"])
-    return params
-
-
 def _nudge_args(beat: Beat) -> str | None:
     if beat.nudge is None:
         return None
@@ -132,7 +141,7 @@ def compile_act(
                 seconds=beat.seconds,
                 at=bookmark_name(beat.at) if beat.at else None,
                 nudge=_nudge_args(beat),
-                p=_component_params(story, beat),
+                p=component(beat.show.component).params(story, beat.show),
             )
         )
     act_recordings = {b.id: recordings[f"{act.id}.{b.id}"] for b in act.beats if f"{act.id}.{b.id}" in recordings}
@@ -209,7 +218,7 @@ def _used_names(code: str) -> set[str]:
 def _imports(code: str) -> str:
     used = _used_names(code)
     blocks = []
-    for module, available in (("manim", MANIM_NAMES), ("ncfvid.scenelib", LIBRARY_NAMES)):
+    for module, available in importable_names().items():
         names = sorted(used & available, key=_sort_key)
         if not names:
             continue

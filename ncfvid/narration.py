@@ -1,8 +1,14 @@
-"""Narration that quotes computed values: `{{ prediction }}` in a storyboard says what the screen shows."""
+"""Narration that quotes computed values: `{{ prediction }}` in a storyboard says what the screen shows.
+
+One rule set decides what may be quoted (`quote_problem`): `ncfvid validate` applies it to the shape
+of the values (`ncfvid.story.context_shape`, known without training), at the narration's line, and
+`compile` to the values themselves, so a quote that validates also compiles.
+"""
 
 from __future__ import annotations
 
 import re
+from difflib import get_close_matches
 from typing import Any
 
 QUOTE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*\}\}")
@@ -20,8 +26,41 @@ def _lookup(context: dict[str, Any], dotted: str) -> Any:
         elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
             value = value[int(part)]
         else:
-            raise KeyError(dotted)
+            raise KeyError(part, _names(value))
     return value
+
+
+def _names(value: Any) -> list[str]:
+    """What may follow a dot after `value`."""
+    if isinstance(value, dict):
+        return [str(key) for key in value]
+    if isinstance(value, list):
+        return [str(index) for index in range(len(value))]
+    return []
+
+
+def quote_problem(name: str, context: dict[str, Any]) -> str | None:
+    """Why `{{ name }}` cannot be quoted from `context` (or its shape), or None when it can."""
+    try:
+        value = _lookup(context, name)
+    except KeyError as err:
+        part, names = err.args
+        close = get_close_matches(part, names, n=1, cutoff=0.6)
+        if close:
+            hint = f"did you mean {close[0]!r}?"
+        elif names:
+            hint = f"known: {', '.join(names)}"
+        else:
+            hint = "a number or a text has no fields"
+        return f"{{{{ {name} }}}} is not a value the story computes; {hint}"
+    if isinstance(value, (dict, list)):
+        return f"{{{{ {name} }}}} is a collection; quote one of its fields ({', '.join(_names(value)[:6])})"
+    return None
+
+
+def quotes(text: str) -> list[str]:
+    """The names `text` quotes, in order."""
+    return [match.group(1) for match in QUOTE.finditer(text)]
 
 
 def render_narration(text: str, context: dict[str, Any], decimal: str = ".") -> str:
@@ -35,15 +74,10 @@ def render_narration(text: str, context: dict[str, Any], decimal: str = ".") -> 
 
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1)
-        try:
-            value = _lookup(context, name)
-        except KeyError:
-            known = ", ".join(sorted(context))
-            raise NarrationError(
-                f"narration quotes {{{{ {name} }}}}, which the story does not compute; known values: {known}"
-            ) from None
-        if isinstance(value, (dict, list)):
-            raise NarrationError(f"{{{{ {name} }}}} is a collection; quote one of its fields")
+        problem = quote_problem(name, context)
+        if problem is not None:
+            raise NarrationError(problem)
+        value = _lookup(context, name)
         if isinstance(value, float):
             text = f"{value:g}" if value == int(value) and abs(value) >= 10 else str(value)
             return text.replace(".", decimal)

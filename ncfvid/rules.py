@@ -8,31 +8,20 @@ that would be unreadable once shrunk to the frame.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
+from ncfvid.components import component
 from ncfvid.fonts import check_texts
-from ncfvid.narration import QUOTE
+from ncfvid.narration import quote_problem, quotes
 from ncfvid.schema import Storyboard
+from ncfvid.story import context_shape
 
 Loc = tuple[str | int, ...]
 Finding = tuple[Loc, str, str]  # (path, message, severity)
 
 # Text wider than this many characters at the smallest readable size cannot fit the frame's width.
 MAX_LINE_CHARS = {"title": 70, "label": 60, "caption": 90}
-# Names narration may quote; see ncfvid.story.narration_context.
-QUOTABLE = (
-    "prediction",
-    "target",
-    "rmse",
-    "epochs",
-    "first_loss",
-    "final_loss",
-    "predictions",
-    "twins",
-    "title",
-)
 
 
 def check_storyboard(story: Storyboard, base_dir: Path) -> list[Finding]:
@@ -97,83 +86,56 @@ def _texts(show: Any) -> Iterator[tuple[str, str]]:
 
 
 def check_beats(story: Storyboard, base_dir: Path) -> Iterator[Finding]:
+    shape = context_shape(story)
     for a, act in enumerate(story.acts):
-        seen_mlp = False
+        earlier: set[str] = set()
         for b, beat in enumerate(act.beats):
             here: Loc = ("acts", a, "beats", b)
-            show = beat.show
-            kind = show.component
-            for text_field in ("narration", "spoken"):
-                text = getattr(beat, text_field)
-                for match in QUOTE.finditer(text or ""):
-                    root = match.group(1).split(".")[0]
-                    if root not in QUOTABLE:
-                        close = get_close_matches(root, QUOTABLE, n=1, cutoff=0.6)
-                        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(QUOTABLE)}"
-                        yield (
-                            (*here, text_field),
-                            f"{{{{ {match.group(1)} }}}} is not a value the story computes; {hint}",
-                            "error",
-                        )
-            if beat.audio is not None:
-                path = (base_dir / beat.audio).resolve()
-                if not path.is_file():
-                    yield (
-                        (*here, "audio"),
-                        f"recorded audio file not found: {beat.audio} (relative to the storyboard's folder); "
-                        "record it there, fix the path, or remove 'audio'",
-                        "error",
-                    )
-                elif path.suffix.lower() not in (".wav", ".mp3"):
-                    yield ((*here, "audio"), "recorded audio must be a .wav or .mp3 file", "error")
-            if kind == "mlp":
-                seen_mlp = True
-            if kind in ("forward_pass", "prediction") and not seen_mlp:
-                yield (
-                    (*here, "show", "component"),
-                    f"'{kind}' needs an 'mlp' beat earlier in the same act to flow through",
-                    "error",
-                )
-            if kind == "embedding_lookup":
-                if show.shown_dims > story.model.embedding_size:
-                    yield (
-                        (*here, "show", "shown_dims"),
-                        f"shows {show.shown_dims} values but the embedding has only {story.model.embedding_size}; "
-                        f"set shown_dims to at most {story.model.embedding_size}",
-                        "error",
-                    )
-                if show.values is not None and len(show.values) < show.shown_dims:
-                    yield (
-                        (*here, "show", "values"),
-                        f"{len(show.values)} values given but shown_dims is {show.shown_dims}; "
-                        "give at least shown_dims values or lower shown_dims",
-                        "error",
-                    )
-            if kind == "taste_twins" and show.top >= len(story.data.ratings):
-                others = len(story.data.ratings) - 1
-                fix = f"set top to at most {others}" if others else "add users to compare with"
-                yield (
-                    (*here, "show", "top"),
-                    f"top is {show.top} but the table has only {others} other user{'s' if others != 1 else ''}; {fix}",
-                    "error",
-                )
-            if kind == "training_loop" and show.example is not None:
-                ex = show.example
-                row = story.data.ratings.get(ex.user, [])
-                index = story.data.items.index(ex.item) if ex.item in story.data.items else -1
-                if 0 <= index < len(row) and row[index] is None:
-                    yield (
-                        (*here, "show", "example"),
-                        f"{ex.user} has not rated {ex.item}; training follows a known rating, "
-                        "so choose a cell that has one",
-                        "error",
-                    )
-            for text_field, text in _texts(show):
-                limit = MAX_LINE_CHARS.get(text_field, MAX_LINE_CHARS["label"])
-                if len(text) > limit:
-                    yield (
-                        (*here, "show", text_field),
-                        f"{text_field} is {len(text)} characters long; beyond {limit} it shrinks below a "
-                        "readable size: shorten it",
-                        "warning",
-                    )
+            yield from _check_quotes(beat, here, shape)
+            yield from _check_audio(beat, here, base_dir)
+            yield from _check_component(story, beat.show, (*here, "show"), earlier)
+            earlier.add(beat.show.component)
+
+
+def _check_quotes(beat: Any, here: Loc, shape: dict[str, Any]) -> Iterator[Finding]:
+    """Narration quotes only what the story computes (the rules `compile` applies to the values)."""
+    for text_field in ("narration", "spoken"):
+        for name in quotes(getattr(beat, text_field) or ""):
+            problem = quote_problem(name, shape)
+            if problem is not None:
+                yield ((*here, text_field), problem, "error")
+
+
+def _check_audio(beat: Any, here: Loc, base_dir: Path) -> Iterator[Finding]:
+    if beat.audio is None:
+        return
+    path = (base_dir / beat.audio).resolve()
+    if not path.is_file():
+        yield (
+            (*here, "audio"),
+            f"recorded audio file not found: {beat.audio} (relative to the storyboard's folder); "
+            "record it there, fix the path, or remove 'audio'",
+            "error",
+        )
+    elif path.suffix.lower() not in (".wav", ".mp3"):
+        yield ((*here, "audio"), "recorded audio must be a .wav or .mp3 file", "error")
+
+
+def _check_component(story: Storyboard, show: Any, here: Loc, earlier: set[str]) -> Iterator[Finding]:
+    """The component's own rules (its registry entry), what must come before it, and text that fits."""
+    entry = component(show.component)
+    if entry.after and not earlier & set(entry.after):
+        needed = " or ".join(repr(name) for name in entry.after)
+        message = entry.after_message or f"needs a {needed} beat earlier in the same act"
+        yield ((*here, "component"), f"{show.component!r} {message}", "error")
+    for loc, message, severity in entry.rules(story, show):
+        yield ((*here, *loc), message, severity)
+    for text_field, text in _texts(show):
+        limit = MAX_LINE_CHARS.get(text_field, MAX_LINE_CHARS["label"])
+        if len(text) > limit:
+            yield (
+                (*here, text_field),
+                f"{text_field} is {len(text)} characters long; beyond {limit} it shrinks below a "
+                "readable size: shorten it",
+                "warning",
+            )

@@ -1,6 +1,7 @@
 """The storyboard schema: strict pydantic models for everything an author edits.
 
-One module holds every model. Each model forbids unknown keys, each field carries a description
+The component models (what a beat shows) live in `ncfvid.components`, one registry entry each; this
+module joins them into the `show:` field. Each model forbids unknown keys, each field carries a description
 (it ends up in `ncfvid schema` and in editor tooltips), and each validator is named after the rule it
 checks. Rules that need the whole storyboard (a beat naming a user of the table, unique ids) read the
 table's users and items from the validation context, so pydantic reports them at the exact field.
@@ -10,90 +11,34 @@ from __future__ import annotations
 
 import re
 from difflib import get_close_matches
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
-IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+from ncfvid.components import registry
+from ncfvid.schemabase import (  # noqa: F401 - re-exported: the schema's building blocks
+    HEX_COLOR,
+    IDENTIFIER,
+    CellRef,
+    Color,
+    Identifier,
+    ScreenText,
+    Strict,
+    check_item_exists,
+    check_user_exists,
+    find_duplicate,
+    rule_error,
+    suggest,
+)
+
 # The words the drawing library writes on screen by itself (ncfvid.scenelib.layout.word).
 BUILT_IN_WORDS = ("similarity", "true", "predicted", "error", "epoch", "epochs", "input")
 DEFAULT_FONT = "DejaVu Sans"  # the scene library's own default (ncfvid.scenelib.layout.FONT)
-HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6})$")
-
-
-class Strict(BaseModel):
-    """Base of every storyboard model: unknown keys are errors, values are immutable once read."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-def _suggest(name: str, choices: list[str]) -> str:
-    close = get_close_matches(name, choices, n=1, cutoff=0.6)
-    if close:
-        return f"; did you mean {close[0]!r}?"
-    return f"; choose one of: {', '.join(repr(c) for c in choices)}" if choices else ""
-
-
-def _find_duplicate(names: list[str]) -> tuple[int, str] | None:
-    """(index, name) of the first name that was already listed before it."""
-    seen: set[str] = set()
-    for index, name in enumerate(names):
-        if name in seen:
-            return index, name
-        seen.add(name)
-    return None
-
-
-def _rule_error(message: str, *loc: str | int) -> PydanticCustomError:
-    """A rule's error, reported at ``loc`` below the validated value (see ncfvid.diagnostics)."""
-    return PydanticCustomError("storyboard_rule", "{message}", {"message": message, "loc": loc})
-
-
-def _context_names(info: ValidationInfo, kind: str) -> list[str] | None:
-    context = info.context or {}
-    names = context.get(kind)
-    return list(names) if names is not None else None
-
-
-def check_user_exists(value: str, info: ValidationInfo) -> str:
-    users = _context_names(info, "users")
-    if users is not None and value not in users:
-        raise ValueError(f"{value!r} is not a user of the table{_suggest(value, users)}")
-    return value
-
-
-def check_item_exists(value: str, info: ValidationInfo) -> str:
-    items = _context_names(info, "items")
-    if items is not None and value not in items:
-        raise ValueError(f"{value!r} is not an item of the table{_suggest(value, items)}")
-    return value
-
-
-Color = Annotated[
-    str,
-    Field(
-        pattern=HEX_COLOR.pattern,
-        description="A colour as #RRGGBB.",
-        json_schema_extra={"examples": ["#58C4DD"]},
-    ),
-]
-Identifier = Annotated[
-    str,
-    Field(
-        pattern=IDENTIFIER,
-        max_length=40,
-        description="Lower-case letters, digits and underscores, starting with a letter.",
-    ),
-]
-ScreenText = Annotated[str, Field(min_length=1, max_length=200, description="Text shown on screen.")]
 
 
 # --- Settings ------------------------------------------------------------------------------------
@@ -149,8 +94,8 @@ class VideoSettings(Strict):
     def check_words_are_built_in(cls, words: dict[str, str]) -> dict[str, str]:
         for name in words:
             if name not in BUILT_IN_WORDS:
-                hint = _suggest(name, list(BUILT_IN_WORDS))
-                raise _rule_error(f"{name!r} is not a word ncfvid writes by itself{hint}", name)
+                hint = suggest(name, list(BUILT_IN_WORDS))
+                raise rule_error(f"{name!r} is not a word ncfvid writes by itself{hint}", name)
         return words
 
 
@@ -184,9 +129,9 @@ class VoiceSettings(Strict):
     def check_lexicon_says_something(cls, lexicon: dict[str, str]) -> dict[str, str]:
         for word, spoken in lexicon.items():
             if not word.strip():
-                raise _rule_error("a lexicon entry needs a word or phrase on the left", word)
+                raise rule_error("a lexicon entry needs a word or phrase on the left", word)
             if not any(ch.isalnum() for ch in spoken):
-                raise _rule_error(
+                raise rule_error(
                     f"the lexicon maps {word!r} to nothing that can be spoken ({spoken!r}): give the words to "
                     "say instead (e.g. `NCF: N C F`), or remove the entry",
                     word,
@@ -213,18 +158,8 @@ class Scale(Strict):
     @model_validator(mode="after")
     def check_scale_is_increasing(self) -> Scale:
         if self.max <= self.min:
-            raise _rule_error(f"the scale's max ({self.max:g}) must be above its min ({self.min:g})", "max")
+            raise rule_error(f"the scale's max ({self.max:g}) must be above its min ({self.min:g})", "max")
         return self
-
-
-class CellRef(Strict):
-    """One cell of the ratings table, named by its user and item."""
-
-    user: str = Field(description="A user of the table (a key of data.ratings).")
-    item: str = Field(description="An item of the table (an entry of data.items).")
-
-    _user_exists = field_validator("user")(check_user_exists)
-    _item_exists = field_validator("item")(check_item_exists)
 
 
 class Data(Strict):
@@ -243,10 +178,10 @@ class Data(Strict):
     @field_validator("items")
     @classmethod
     def check_item_names_unique(cls, items: list[str]) -> list[str]:
-        twice = _find_duplicate(items)
+        twice = find_duplicate(items)
         if twice is not None:
             index, name = twice
-            raise _rule_error(f"item {name!r} is listed twice; give each item a different name", index)
+            raise rule_error(f"item {name!r} is listed twice; give each item a different name", index)
         return items
 
     @field_validator("ratings")
@@ -286,13 +221,13 @@ class ModelSettings(Strict):
     def check_layer_sizes_positive(cls, layers: list[int]) -> list[int]:
         for index, width in enumerate(layers):
             if width < 1:
-                raise _rule_error(f"layer sizes must be positive (at least 1 unit), got {width}", index)
+                raise rule_error(f"layer sizes must be positive (at least 1 unit), got {width}", index)
             if width > MAX_LAYER_WIDTH:
-                raise _rule_error(
+                raise rule_error(
                     f"a layer of {width:,} units is too wide to train and draw; use at most {MAX_LAYER_WIDTH:,}", index
                 )
         if layers[-1] != 1:
-            raise _rule_error(
+            raise rule_error(
                 f"the last layer gives the rating and must have 1 unit, got {layers[-1]}; end the list with 1",
                 len(layers) - 1,
             )
@@ -302,7 +237,7 @@ class ModelSettings(Strict):
     def check_input_is_concatenation(self) -> ModelSettings:
         width = 2 * self.embedding_size
         if self.layers[0] != width:
-            raise _rule_error(
+            raise rule_error(
                 f"the MLP's input is the user and item vectors concatenated, so its width must be twice "
                 f"embedding_size ({width}), got {self.layers[0]}; make the first layer {width}",
                 "layers",
@@ -315,14 +250,14 @@ class ModelSettings(Strict):
         layers = self.layers
         parameters = sum(a * b + b for a, b in zip(layers, layers[1:], strict=False))
         if parameters > MAX_PARAMETERS:
-            raise _rule_error(
+            raise rule_error(
                 f"the MLP has {parameters:,} parameters; at most {MAX_PARAMETERS:,} train in seconds on a "
                 "small machine (each costs memory four times over); use fewer or narrower layers",
                 "layers",
             )
         if parameters * self.epochs > MAX_PARAMETER_EPOCHS:
             most = MAX_PARAMETER_EPOCHS // parameters
-            raise _rule_error(
+            raise rule_error(
                 f"{self.epochs:,} epochs of an MLP with {parameters:,} parameters would train for about "
                 f"{parameters * self.epochs * 3e-7:,.0f} s (0.3 µs per parameter and epoch); at most "
                 f"{MAX_PARAMETER_EPOCHS:,} parameter-epochs train in seconds: use at most {most:,} epochs or a "
@@ -332,203 +267,10 @@ class ModelSettings(Strict):
         return self
 
 
-# --- Components: one model per visual step; `component` selects it -------------------------------
-
-
-class TitleCard(Strict):
-    """A big title with an optional subtitle. Clears the screen."""
-
-    component: Literal["title_card"]
-    title: ScreenText = Field(description="The title.")
-    subtitle: str | None = Field(None, max_length=200, description="A smaller line under the title.")
-
-
-class TextCard(Strict):
-    """A heading and a paragraph of text. Clears the screen."""
-
-    component: Literal["text_card"]
-    title: ScreenText = Field(description="The heading.")
-    body: str = Field("", max_length=600, description="The paragraph under the heading.")
-
-
-class Bullets(Strict):
-    """A heading and bullet points, revealed one by one. Clears the screen."""
-
-    component: Literal["bullets"]
-    title: ScreenText = Field(description="The heading.")
-    items: list[ScreenText] = Field(min_length=1, max_length=8, description="The bullet points.")
-
-
-class Highlight(Strict):
-    """What to highlight in the ratings table: one cell, a user's row, or an item's column."""
-
-    cell: CellRef | None = Field(None, description="Highlight one cell.")
-    row: str | None = Field(None, description="Highlight a user's row.")
-    column: str | None = Field(None, description="Highlight an item's column.")
-
-    _row_exists = field_validator("row")(check_user_exists)
-    _column_exists = field_validator("column")(check_item_exists)
-
-    @model_validator(mode="after")
-    def check_exactly_one_target(self) -> Highlight:
-        chosen = [name for name in ("cell", "row", "column") if getattr(self, name) is not None]
-        if len(chosen) != 1:
-            rule = "a highlight names exactly one of 'cell', 'row' or 'column'"
-            if not chosen:
-                raise ValueError(f"{rule}, but this one names none")
-            names = " and ".join(repr(name) for name in chosen)
-            raise ValueError(f"{rule}, but this one names {names}; give each its own entry in the list")
-        return self
-
-
-class RatingsTable(Strict):
-    """The ratings table, with missing cells shown as '?'. Reuses the table if it is on screen."""
-
-    component: Literal["ratings_table"]
-    caption: str | None = Field(None, max_length=120, description="A line above the table.")
-    highlight: list[Highlight] = Field(default_factory=list, description="Cells, rows or columns to mark.")
-
-
-class TasteTwins(Strict):
-    """The users most similar to one user (cosine similarity over co-rated items), marked in the table."""
-
-    component: Literal["taste_twins"]
-    user: str | None = Field(None, description="Whose twins to find (default: the target user).")
-    top: int = Field(2, ge=1, le=11, description="How many twins to mark.")
-    caption: str | None = Field(None, max_length=120, description="A line above the table.")
-    decimals: int | None = Field(
-        None, ge=0, le=4, description="Decimals of the numbers shown (default: video.decimals, else per table)."
-    )
-
-    _user_exists = field_validator("user")(check_user_exists)
-
-
-class DnaVector(Strict):
-    """One labelled vector: whose it is, the name of each dimension and its values."""
-
-    label: ScreenText = Field(description="Heading above the vector, e.g. \"Alice's 'Taste DNA'\".")
-    kind: Literal["user", "item"] = Field(description="Whether it belongs to a user or an item (colour).")
-    dims: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
-        min_length=1, max_length=8, description="Name of each dimension."
-    )
-    values: list[float] = Field(min_length=1, max_length=8, description="One value per dimension.")
-
-    @model_validator(mode="after")
-    def check_values_match_dims(self) -> DnaVector:
-        if len(self.values) != len(self.dims):
-            raise _rule_error(
-                f"{len(self.values)} values for {len(self.dims)} dimension labels; give one value per label",
-                "values",
-            )
-        return self
-
-
-class DnaVectors(Strict):
-    """Labelled 'DNA' vectors side by side, each with named dimensions and bars for the values."""
-
-    component: Literal["dna_vectors"]
-    title: str | None = Field(None, max_length=120, description="A heading above the vectors.")
-    vectors: list[DnaVector] = Field(min_length=1, max_length=3, description="The vectors to show.")
-    decimals: int | None = Field(
-        None, ge=0, le=4, description="Decimals of the numbers shown (default: video.decimals, else per table)."
-    )
-
-
-class Ids(Strict):
-    """The two IDs that enter the model: the target user and item, as chips."""
-
-    component: Literal["ids"]
-    user_label: str = Field("User", max_length=30, description="Word before the user's name.")
-    item_label: str = Field("Item", max_length=30, description="Word before the item's name.")
-
-
-class EmbeddingLookup(Strict):
-    """An ID goes into an embedding table; its row is pulled out as a vector (values from the model)."""
-
-    component: Literal["embedding_lookup"]
-    side: Literal["user", "item"] = Field(description="Look up the target user's or the target item's row.")
-    title: str | None = Field(None, max_length=40, description="Table heading (default 'User Embeddings').")
-    shown_dims: int = Field(4, ge=1, le=8, description="How many of the vector's values to show.")
-    values: list[float] | None = Field(None, description="Values to show instead of the trained model's embedding.")
-    decimals: int | None = Field(
-        None, ge=0, le=4, description="Decimals of the numbers shown (default: video.decimals, else per table)."
-    )
-
-
-class Concatenate(Strict):
-    """The user and item vectors join into one longer vector."""
-
-    component: Literal["concatenate"]
-    label: str = Field("Concatenated vector", max_length=40, description="Label of the joined vector.")
-
-
-class Mlp(Strict):
-    """The MLP tower, layer widths from the model; wide layers are drawn capped with an ellipsis."""
-
-    component: Literal["mlp"]
-    label: str = Field("MLP", max_length=40, description="Label above the tower.")
-    max_nodes: int = Field(6, ge=2, le=12, description="Most nodes drawn per layer before an ellipsis.")
-
-
-class ForwardPass(Strict):
-    """Activity flows from the input through each layer of the tower."""
-
-    component: Literal["forward_pass"]
-
-
-class Prediction(Strict):
-    """The output node gives the prediction (from the model unless `value` is given)."""
-
-    component: Literal["prediction"]
-    label: str = Field("Predicted rating", max_length=40, description="Text before the number.")
-    value: float | None = Field(None, description="A value to show instead of the model's prediction.")
-    decimals: int | None = Field(
-        None, ge=0, le=4, description="Decimals of the numbers shown (default: video.decimals, else per table)."
-    )
-
-
-class TrainingLoop(Strict):
-    """Predict, compare with the true rating, measure the error, adjust, repeat; the loss curve falls."""
-
-    component: Literal["training_loop"]
-    steps: list[Annotated[str, Field(min_length=1, max_length=30)]] = Field(
-        default_factory=lambda: ["Predict", "Compare", "Measure error", "Adjust weights"],
-        min_length=2,
-        max_length=6,
-        description="The names of the loop's steps, in order.",
-    )
-    example: CellRef | None = Field(
-        None, description="A known rating to follow during training (default: the first known one)."
-    )
-    curve_label: str = Field("Training loss (MSE)", max_length=40, description="Title of the loss plot.")
-
-
-class FillTable(Strict):
-    """Back to the table: each missing cell is filled with the model's prediction."""
-
-    component: Literal["fill_table"]
-    caption: str | None = Field(None, max_length=120, description="A line above the table.")
-    only_target: bool = Field(False, description="Fill only the target cell instead of every '?'.")
-    decimals: int | None = Field(
-        None, ge=0, le=4, description="Decimals of the numbers shown (default: video.decimals, else per table)."
-    )
-
+# --- Components: one model per visual step, from the registry; `component` selects it -----------
 
 Component = Annotated[
-    TitleCard
-    | TextCard
-    | Bullets
-    | RatingsTable
-    | TasteTwins
-    | DnaVectors
-    | Ids
-    | EmbeddingLookup
-    | Concatenate
-    | Mlp
-    | ForwardPass
-    | Prediction
-    | TrainingLoop
-    | FillTable,
+    Union[tuple(entry.model for entry in registry().values())],  # noqa: UP007 - a union built at run time
     Field(discriminator="component"),
 ]
 
@@ -569,7 +311,7 @@ class Beat(Strict):
             if self.at.lower() not in words:
                 close = get_close_matches(self.at.lower(), words, n=1, cutoff=0.6)
                 hint = f"; did you mean {close[0]!r}?" if close else "; 'at' must be a word of this beat's narration"
-                raise _rule_error(f"the word {self.at!r} does not occur in the narration{hint}", "at")
+                raise rule_error(f"the word {self.at!r} does not occur in the narration{hint}", "at")
         return self
 
 
@@ -586,10 +328,10 @@ class Act(Strict):
     @field_validator("beats")
     @classmethod
     def check_beat_ids_unique(cls, beats: list[Beat]) -> list[Beat]:
-        twice = _find_duplicate([beat.id for beat in beats])
+        twice = find_duplicate([beat.id for beat in beats])
         if twice is not None:
             index, name = twice
-            raise _rule_error(f"beat id {name!r} is used twice in this act; give each beat its own id", index, "id")
+            raise rule_error(f"beat id {name!r} is used twice in this act; give each beat its own id", index, "id")
         return beats
 
 
@@ -619,10 +361,10 @@ class Storyboard(Strict):
     @field_validator("acts")
     @classmethod
     def check_act_ids_unique(cls, acts: list[Act]) -> list[Act]:
-        twice = _find_duplicate([act.id for act in acts])
+        twice = find_duplicate([act.id for act in acts])
         if twice is not None:
             index, name = twice
-            raise _rule_error(f"act id {name!r} is used twice; give each act its own id", index, "id")
+            raise rule_error(f"act id {name!r} is used twice; give each act its own id", index, "id")
         return acts
 
     @property

@@ -11,14 +11,16 @@ import hashlib
 import importlib.metadata
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ncfvid.files import write_atomic
 from ncfvid.model import NCFConfig, TrainResult, similar_users, train
-from ncfvid.schema import Storyboard
 from ncfvid.storydata import StoryData, Twin
+
+if TYPE_CHECKING:
+    from ncfvid.schema import Storyboard
 
 DISPLAY_PLACES = 2  # vector values on screen
 PREDICTION_PLACES = 1  # predicted ratings, on screen and in speech alike
@@ -159,6 +161,33 @@ def narration_context(story: Storyboard, data: StoryData, result: TrainResult) -
         "predictions": missing,
         "twins": [{"user": t.user, "similarity": t.similarity} for t in twins],
         "title": story.title,
+    }
+
+
+def context_shape(story: Storyboard) -> dict[str, Any]:
+    """The names and structure of `narration_context`, known without training (its values are
+    placeholders): what `validate` checks quotes against, with the rules `compile` applies."""
+    items = list(story.data.items)
+    missing = {
+        f"{user} x {item}": 0.0
+        for user, row in story.data.ratings.items()
+        for item, value in zip(items, row, strict=False)  # a ragged table is reported by its own rule
+        if value is None
+    }
+    try:
+        twins = twins_of(story, story.data.target.user, top=len(story.users) - 1)
+    except ValueError:  # a table the similarity cannot read: its own rule says why
+        twins = []
+    return {
+        "prediction": 0.0,
+        "target": {"user": "", "item": ""},
+        "rmse": 0.0,
+        "epochs": 0,
+        "first_loss": 0.0,
+        "final_loss": 0.0,
+        "predictions": missing,
+        "twins": [{"user": "", "similarity": 0.0} for _ in twins],
+        "title": "",
     }
 
 

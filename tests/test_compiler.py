@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 import ncfvid.scenelib
-from ncfvid.compiler import LIBRARY_NAMES
+from ncfvid.compiler import importable_names, library_names
+from ncfvid.components import registry
 from ncfvid.pipeline import compile_prepared, load, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,4 +167,17 @@ def test_prediction_is_quoted(tmp_path: Path, in_root: Path) -> None:
 
 
 def test_library_names_match_scenelib() -> None:
-    assert set(LIBRARY_NAMES) == set(ncfvid.scenelib.__all__)
+    """The compiler reads scenelib's __all__ from its source (importing it would load Manim)."""
+    assert library_names() == set(ncfvid.scenelib.__all__)
+
+
+def test_every_component_names_what_its_template_may_import() -> None:
+    """Each registry entry's names exist where it says (Manim, or its scene library module)."""
+    import importlib
+
+    for module, names in importable_names().items():
+        found = importlib.import_module(module)
+        assert not [name for name in names if not hasattr(found, name)], module
+    for name, entry in registry().items():
+        assert entry.name == name and entry.template == f"components/{name}.py.j2"
+        assert set(entry.library) <= importable_names()[entry.piece]
