@@ -444,16 +444,20 @@ def serve(
 
 
 @cli.command()
-def schema() -> None:
+@click.option("--translation", is_flag=True, help="The schema of a translation file (STEM.LANG.yaml) instead.")
+def schema(translation: bool) -> None:
     """Print the storyboard's JSON Schema (for editors with the YAML language server).
 
     \b
-    Example:
+    Examples:
       ncfvid schema > schema/storyboard.schema.json
+      ncfvid schema --translation > schema/translation.schema.json
     """
     from ncfvid.schema import Storyboard
+    from ncfvid.translation import Translation
 
-    click.echo(json.dumps(Storyboard.model_json_schema(), indent=2, ensure_ascii=False))
+    model = Translation if translation else Storyboard
+    click.echo(json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False))
 
 
 @cli.command()

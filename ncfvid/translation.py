@@ -18,7 +18,7 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from ncfvid.diagnostics import Diagnostic, UserError, finalize, format_path
 from ncfvid.fonts import check_controls
@@ -66,6 +66,8 @@ class VoiceTranslation(Strict):
 
 class Translation(Strict):
     """A storyboard in another language: the file `<storyboard>.<language>.yaml` beside it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"title": "ncfvid translation"})
 
     language: str = Field(pattern=LANGUAGE, description="The language's code (de, fr, zh, pt-br, ...).")
     fallback: str | None = Field(

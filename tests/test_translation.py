@@ -210,3 +210,12 @@ def test_the_layout_check_of_a_translation_points_into_it(tmp_path: Path) -> Non
     assert result.returncode == 1, result.stderr
     (line,) = lines_of(text, "      loop:")
     assert re.search(rf"ncf\.de\.yaml:{line}:\d+: error: act 'training' beat 'loop': text .* too small", result.stderr)
+
+
+def test_the_translation_schema_file_is_current() -> None:
+    """schema/translation.schema.json (editors check ncf.de.yaml with it) is `ncfvid schema --translation`."""
+    from ncfvid.translation import Translation
+
+    written = json.loads((ROOT / "schema" / "translation.schema.json").read_text(encoding="utf-8"))
+    assert written == Translation.model_json_schema()
+    assert "translation.schema.json" in NCF.with_name("ncf.de.yaml").read_text(encoding="utf-8").splitlines()[0]
