@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
+from ncfvid.cacheguard import SUMS_FILE, verified, write_sums
 from ncfvid.cachekeys import (  # noqa: F401 - re-exported: they lived here before
     BEAT_MARK,
     LIBRARY_PARTS,
@@ -188,9 +189,11 @@ def _store_clip(
     final.mkdir()
     if video is None:  # served: drawn before from the same state (see StoryScene._drawn_before)
         served = Path(record.served or "")
-        for name in (*CLIP_FILES, LAYOUT_FILE, DRAWN_FILE):
+        for name in (*CLIP_FILES, LAYOUT_FILE, DRAWN_FILE, SUMS_FILE):
             if (served / name).is_file():
                 _link_or_copy(served / name, final / name)
+        if not (final / SUMS_FILE).is_file():
+            write_sums(final)
     else:
         shutil.move(str(video), final / "clip.mp4")
         shutil.move(str(work / record.sound), final / "sound.wav")
@@ -198,14 +201,17 @@ def _store_clip(
         (final / "cues.json").write_text(json.dumps(cues, indent=1), encoding="utf-8")
         drawn, reused = segments or (0, 0)  # animations drawn, and reused from another render (scenelib.segments)
         made = {"seconds": record.seconds, "animations_drawn": drawn, "animations_reused": reused}
+        made["state"] = record.state  # what it was drawn from: a server checks it (StoryScene._drawn_before)
         (final / DRAWN_FILE).write_text(json.dumps(made), encoding="utf-8")
         if layout is not None:
             (final / LAYOUT_FILE).write_text(json.dumps(layout.to_json()), encoding="utf-8")
+        write_sums(final)
     try:
         final.rename(clip.folder)  # atomic: a clip folder is complete or absent
     except OSError:
-        if not clip.cached:  # someone else finished the same clip first: theirs is as good
-            raise
+        if verified(clip.folder):  # someone else finished the same clip first: theirs is as good
+            return
+        final.rename(clip.folder)  # the damaged folder that was in the way is gone now
     if video is not None and record.state:
         _index_state(states, record.state, clip.folder.name)
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ncfvid.cacheguard import verified
 from ncfvid.cachekeys import code_only, file_hash, head_picture, library_hash, picture_only, split_beats, split_module
 from ncfvid.records import CLIP_FILES, LayoutRecord, RecordFormatError
 
@@ -145,7 +146,7 @@ def plan(
             clip = BeatClip(act_id, index, key, cache_root / act_id / f"{index:02d}-{key}", own, picture)
             clips.append(clip)
             weight[clip] = float(len(shares[index]))  # refined by _weigh_by_last_draw
-            if not clip.cached:
+            if not verified(clip.folder):  # absent, or damaged and now removed
                 run.append(clip)
             if run and (clip.cached or index == len(beat_ids) - 1):
                 jobs.append(ActJob(act_id, scene, tuple(run), len(beat_ids), sum(weight[c] for c in run)))

@@ -242,7 +242,7 @@ def test_interrupted_render_breaks_nothing(copy: Path, sig: signal.Signals, jobs
     # Every cached clip is complete and decodes; no work folder is left behind.
     assert not [p for p in (out / "cache" / "beats").glob("*/.tmp-*")]
     for folder in beat_folders(out):
-        files = {"clip.mp4", "cues.json", "sound.wav", "layout.json", "drawn.json"}
+        files = {"clip.mp4", "cues.json", "sound.wav", "layout.json", "drawn.json", "sums.json"}
         assert {p.name for p in folder.iterdir()} == files, folder
         assert len(frames(folder / "clip.mp4")) > 0
         json.loads((folder / "cues.json").read_text(encoding="utf-8"))

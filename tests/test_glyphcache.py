@@ -66,6 +66,21 @@ def test_a_broken_entry_is_parsed_again(tmp_path):
     assert glyphcache._load(entry) is not None  # stored again
 
 
+def test_an_entry_that_loads_as_empty_is_parsed_again(tmp_path, capsys):
+    """Issue 15: a pickle that loads as empty outlines drew beats without text (and the check then
+    blamed the storyboard for text of zero size); each entry now carries its SHA-256."""
+    import pickle
+
+    patches.install_glyph_cache(tmp_path)
+    good = outlines(labels())
+    for entry in tmp_path.iterdir():
+        entry.write_bytes(pickle.dumps(([], {})))
+    again = labels()
+    assert outlines(again) == good and all(len(text.submobjects) > 0 for text in again)
+    assert "damaged parsed text" in capsys.readouterr().err
+    assert all(glyphcache._load(entry) is not None for entry in tmp_path.iterdir())  # repaired
+
+
 def test_points_do_not_alias_between_loaded_copies(tmp_path):
     patches.install_glyph_cache(tmp_path)
     labels()

@@ -9,7 +9,8 @@ defaults, the path options, the renderer), and a later run loads it into Manim's
 takes the path it takes for a label it has already parsed: it copies the cached outlines.
 
 Entries are written atomically (temporary file, then rename): two runs may store the same entry at
-once, and a reader sees a whole entry or none. An unreadable entry is parsed again.
+once, and a reader sees a whole entry or none. An entry whose bytes do not match the SHA-256 they
+start with (truncated, emptied, overwritten) is parsed again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import hashlib
 import importlib.metadata
 import json
 import pickle
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ from manim.utils.iterables import hash_obj
 
 from ncfvid.files import write_atomic
 
-FORMAT = 1  # bump when what is pickled changes
+FORMAT = 2  # bump when what is pickled changes (2: entries carry their SHA-256)
 # What parses and pickles the outlines: a new Manim, ManimPango or svgelements may parse them otherwise.
 _VERSIONS = {name: importlib.metadata.version(name) for name in ("manim", "manimpango", "svgelements")}
 MANIM_INIT_SVG = SVGMobject.init_svg_mobject
@@ -88,11 +90,22 @@ def _parts(mobject: SVGMobject) -> Parsed:
 
 
 def _load(path: Path) -> Parsed | None:
+    """The entry at `path` if it is whole: its bytes carry their own SHA-256, so a truncated, emptied
+    or overwritten entry is parsed again (and replaced), never drawn as text without glyphs."""
     try:
-        parsed = pickle.loads(path.read_bytes())
-    except Exception:  # absent, or not an entry of this version: parse the SVG again
+        data = path.read_bytes()
+    except OSError:
         return None
-    ok = isinstance(parsed, tuple) and len(parsed) == 2 and isinstance(parsed[1], dict)
+    digest, payload = data[:32], data[32:]
+    if hashlib.sha256(payload).digest() != digest:
+        if data:
+            print(f"ncfvid: damaged parsed text {path} in the cache: parsed again", file=sys.stderr)
+        return None
+    try:
+        parsed = pickle.loads(payload)
+    except Exception:  # not an entry of this version: parse the SVG again
+        return None
+    ok = isinstance(parsed, tuple) and len(parsed) == 2 and isinstance(parsed[0], list) and isinstance(parsed[1], dict)
     return parsed if ok else None
 
 
@@ -104,6 +117,7 @@ def _store(path: Path, parsed: Parsed) -> None:
             if isinstance(part, VMobjectFromSVGPath):
                 part.path_obj = None
     try:
-        write_atomic(path, pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
+        payload = pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
+        write_atomic(path, hashlib.sha256(payload).digest() + payload)
     except OSError:  # a full disk or a read-only cache: the render goes on, only slower next time
         pass

@@ -38,7 +38,7 @@ from manim_voiceover import VoiceoverScene
 from manim_voiceover.tracker import VoiceoverTracker
 
 from ncfvid.files import write_atomic
-from ncfvid.records import CLIP_FILES, Cue, DrawnBeat, drawn_beats_to_json
+from ncfvid.records import Cue, DrawnBeat, drawn_beats_to_json
 from ncfvid.scenejob import SceneJob
 from ncfvid.scenelib import patches
 from ncfvid.scenelib.layout import SafeArea, fit, heading, label, use_decimal, use_font, use_words
@@ -187,8 +187,7 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         except OSError:
             return state, None
         clip = self.state_dir.parent / folder
-        complete = all((clip / name).is_file() for name in CLIP_FILES)
-        return state, (str(clip) if complete else None)
+        return state, (str(clip) if _drawn_from(clip, state) else None)
 
     def _drawn_part(self) -> dict[str, Any] | None:
         """The current beat's record if this beat is drawn."""
@@ -411,6 +410,18 @@ def _word_sounds(tracker: VoiceoverTracker, origin: float) -> list[tuple[float, 
 
     shift = tracker.start_t - origin
     return [(shift + a, shift + b, w) for a, b, w in word_sounds(tracker.data)]
+
+
+def _drawn_from(clip: Path, state: str) -> bool:
+    """Whether the cached clip folder `clip` is whole and was drawn from `state` (a states entry
+    naming another beat's clip, or a damaged clip, is not served: the beat is drawn)."""
+    from ncfvid.cacheguard import Damaged, check_clip
+
+    try:
+        check_clip(clip)
+        return json.loads((clip / "drawn.json").read_text(encoding="utf-8")).get("state") == state
+    except (Damaged, OSError, ValueError, AttributeError):
+        return False
 
 
 def _make_speech_service(settings: dict[str, Any], recordings: dict[str, str], job: SceneJob) -> Any:
