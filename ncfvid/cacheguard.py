@@ -23,7 +23,9 @@ from ncfvid.files import write_atomic
 
 SUMS_FILE = "sums.json"
 CLIP_FILES = ("clip.mp4", "cues.json", "sound.wav")  # as ncfvid.records.CLIP_FILES (no import: no cycle)
-SUMMED = (*CLIP_FILES, "drawn.json", "layout.json")  # what a clip folder may hold, sums aside
+# Only what is played is summed: a damaged drawing time (drawn.json) or layout record (layout.json)
+# is read as absent where it is read (it weighs a job; the layout is checked by a run of its own).
+SUMMED = CLIP_FILES
 
 
 class Damaged(Exception):

@@ -58,6 +58,14 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except UserError as err:
             _echo_err(format_text(err.diagnostics, _sources(err.diagnostics)).rstrip())
             sys.exit(EXIT_INVALID)
+        except OSError as err:  # a full disk, a read-only folder: one line naming the folder
+            from ncfvid.folders import folder_error
+
+            user = folder_error(err)
+            if user is None:
+                raise
+            _echo_err(format_text(user.diagnostics, {}).rstrip())
+            sys.exit(EXIT_INVALID)
 
     return wrapper
 
@@ -333,6 +341,7 @@ def render(
       ncfvid render storyboards/ncf.yaml --act architecture --format gif
       ncfvid render storyboards/ncf.yaml --lang de
     """
+    from ncfvid.folders import render_lock
     from ncfvid.project import Project
     from ncfvid.render import start_fork_server
     from ncfvid.renderapp import RenderOptions, dry_run_lines, plan_render, render_project
@@ -350,6 +359,8 @@ def render(
 
     for each in requested_languages(storyboard, language):
         project = Project.open(storyboard, acts=acts, out=out, template_dirs=template_dirs, warn=_warn, language=each)
+        if not dry_run:  # one render at a time in a folder: a second one waits, then finds the work done
+            click.get_current_context().with_resource(render_lock(project.folder, notice=not quiet))
         render_plan = plan_render(project, options, dry_run=dry_run)
         if dry_run:  # no layout check, no rendering: only what would render
             for line in dry_run_lines(project, render_plan, force):
@@ -483,19 +494,25 @@ def model(storyboard: Path) -> None:
 @OUTPUT
 @user_errors
 def clean(storyboard: Path, out: Path | None) -> None:
-    """Empty a storyboard's render cache (beat clips, audio, trained model); keeps the final video.
+    """Remove a storyboard's render cache (beat clips with their sound and captions, synthesised
+    speech, parsed texts, drawn animations, the trained model); keeps the video and what is published
+    beside it. Says what it removed, or what it could not remove and why.
 
     \b
     Example:
       ncfvid clean storyboards/ncf.yaml
     """
-    import shutil
-
+    from ncfvid.folders import remove, render_lock
     from ncfvid.pipeline import load, output_dir
 
     folder = output_dir(load(storyboard), out)
-    shutil.rmtree(folder / "cache", ignore_errors=True)
-    click.echo(f"emptied {folder / 'cache'}")
+    cache = folder / "cache"
+    if not cache.exists():
+        click.echo(f"{cache}: nothing to remove (no cache)")
+        return
+    with render_lock(folder):  # not under a render's feet
+        files, size = remove([cache], "the cache")
+    click.echo(f"removed {cache}: {files} files, {size / 1e6:.1f} MB")
 
 
 def main() -> None:

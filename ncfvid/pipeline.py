@@ -146,4 +146,10 @@ def compile_prepared(prepared: Prepared, template_overrides: tuple[Path, ...] = 
 
 
 def output_dir(loaded: Loaded, override: Path | None) -> Path:
-    return override if override is not None else Path("output") / loaded.stem
+    """The storyboard's output folder (`output/<stem>` unless `override`); UserError naming it when it
+    cannot be written (read-only, below a regular file), before any work starts."""
+    from ncfvid.folders import check_output_folder
+
+    folder = override if override is not None else Path("output") / loaded.stem
+    check_output_folder(folder)
+    return folder

@@ -6,7 +6,6 @@ join the video. The click command only reads options and prints.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ncfvid.diagnostics import UserError
+from ncfvid.folders import act_cache, remove
 from ncfvid.forkserver import ForkServer
 from ncfvid.project import Project
 from ncfvid.renderplan import RenderPlan, RenderSettings, plan
@@ -64,8 +64,7 @@ def plan_render(project: Project, options: RenderOptions, *, dry_run: bool = Fal
     cache = project.folder / "cache" / "beats"
     render_plan = plan(project.module, specs, project.recordings_by_act(), settings, cache)
     if options.force and not dry_run:  # a dry run changes nothing, the cache included
-        for act in project.acts:
-            shutil.rmtree(cache / act.id, ignore_errors=True)
+        remove(act_cache(project.folder / "cache", [act.id for act in project.acts]), "the cache of the acts")
         render_plan = plan(project.module, specs, project.recordings_by_act(), settings, cache)
     if render_plan.jobs:  # a fully cached render needs no speech engine (nor Manim)
         check_engine(project, voice_settings(project, options), options)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ncfvid.cacheguard import write_sums
 from ncfvid.compiler import scene_class_name
 from ncfvid.pipeline import compile_prepared, load, prepare
 from ncfvid.render import RenderPlan, RenderSettings, plan, split_beats, split_module
@@ -40,6 +41,7 @@ def fill_cache(render_plan: RenderPlan) -> None:
         clip.folder.mkdir(parents=True)
         for name in ("clip.mp4", "cues.json", "sound.wav"):
             (clip.folder / name).write_bytes(b"")
+        write_sums(clip.folder)  # as the renderer stores a clip: the cache serves only what it vouches for
 
 
 @pytest.fixture(scope="module")
