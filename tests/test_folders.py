@@ -162,6 +162,7 @@ def test_force_starts_clean_for_the_chosen_acts(copy: Path) -> None:
     kept = sorted(p.name for p in (out / "cache" / "beats" / "intro").iterdir())
     stale = out / "cache" / "beats" / "answer" / "99-stale"
     stale.mkdir()
+    (out / "cache" / "audio" / "answer").mkdir(parents=True, exist_ok=True)
     (out / "cache" / "audio" / "answer" / "stale.wav").write_bytes(b"old speech")
     result = ncfvid(copy, "--force", "--act", "answer")
     assert act_states(result.stdout) == {"answer": "done"}
