@@ -52,6 +52,25 @@ def write_sums(folder: Path) -> None:
     write_atomic(folder / SUMS_FILE, json.dumps(sums, indent=1))
 
 
+def summed(data: object) -> str:
+    """`data` as JSON that carries its own SHA-256 (see `read_summed`)."""
+    body = json.dumps(data, sort_keys=True)
+    return json.dumps({"sha256": hashlib.sha256(body.encode()).hexdigest(), "data": json.loads(body)})
+
+
+def read_summed(path: Path) -> object:
+    """What `summed` wrote to `path`; Damaged if the file is not whole or not what was written."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        data = stored["data"]
+        body = json.dumps(data, sort_keys=True)
+    except (OSError, ValueError, KeyError, TypeError):
+        raise Damaged("not a whole entry") from None
+    if hashlib.sha256(body.encode()).hexdigest() != stored.get("sha256"):
+        raise Damaged("its checksum does not match")
+    return data
+
+
 def check_clip(folder: Path) -> None:
     """Raise Damaged if the beat clip in `folder` is incomplete or not what was stored."""
     missing = [name for name in CLIP_FILES if not (folder / name).is_file()]

@@ -10,6 +10,7 @@ import functools
 import hashlib
 import importlib.metadata
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,15 +66,20 @@ def model_key(story: Storyboard) -> str:
 
 def train_story(story: Storyboard, cache_dir: Path | None = None) -> tuple[TrainResult, bool]:
     """The trained model for this storyboard and whether it came from the cache."""
+    from ncfvid.cacheguard import Damaged, read_summed, summed
+
     path = cache_dir / f"model-{model_key(story)}.json" if cache_dir is not None else None
     if path is not None and path.is_file():
         try:
-            return TrainResult.from_dict(json.loads(path.read_text(encoding="utf-8"))), True
-        except (ValueError, KeyError, TypeError):
-            pass  # a damaged cache entry is retrained and rewritten
+            result = TrainResult.from_dict(read_summed(path))
+            if result.predictions.shape != (len(story.users), len(story.data.items)):
+                raise Damaged("trained on another table")
+            return result, True
+        except (Damaged, ValueError, KeyError, TypeError, AttributeError) as err:
+            print(f"ncfvid: damaged trained model {path} ({err}): trained again", file=sys.stderr, flush=True)
     result = train(ratings_matrix(story), ncf_config(story))
     if path is not None:
-        write_atomic(path, json.dumps(result.to_dict()))
+        write_atomic(path, summed(result.to_dict()))
     return result, False
 
 
