@@ -52,6 +52,23 @@ def write_sums(folder: Path) -> None:
     write_atomic(folder / SUMS_FILE, json.dumps(sums, indent=1))
 
 
+def seal(path: Path) -> None:
+    """Record `path`'s size, time stamp and SHA-256 beside it (`<name>.sum`), for `sealed`."""
+    stat = path.stat()
+    entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": file_sum(path)}
+    write_atomic(path.with_name(f"{path.name}.sum"), json.dumps(entry))
+
+
+def sealed(path: Path) -> bool:
+    """Whether `path` is what `seal` recorded (a `stat` while its size and time stamp match)."""
+    try:
+        entry = json.loads(path.with_name(f"{path.name}.sum").read_text(encoding="utf-8"))
+        _check_file(path, entry)
+        return True
+    except (OSError, ValueError, Damaged):
+        return False
+
+
 def summed(data: object) -> str:
     """`data` as JSON that carries its own SHA-256 (see `read_summed`)."""
     body = json.dumps(data, sort_keys=True)

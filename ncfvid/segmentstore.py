@@ -10,6 +10,8 @@ import os
 import shutil
 from pathlib import Path
 
+from ncfvid.cacheguard import seal, sealed
+
 SEGMENTS_FOLDER = "segments"  # under a storyboard's cache: <key>.mp4, one animation's encoded frames
 LISTING = "{scene}.segments.json"  # in a job's parts folder: the segments drawn (to keep) and reused
 
@@ -25,7 +27,7 @@ def keep_segments(listing_path: Path, folder: Path) -> dict[int, tuple[int, int]
         counts.setdefault(int(entry["beat"]), [0, 0])[0] += 1
         target = folder / f"{entry['key']}.mp4"
         source = Path(entry["file"])
-        if target.is_file() or not source.is_file():
+        if sealed(target) or not source.is_file():  # kept whole already (a damaged one is replaced)
             continue
         partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
@@ -33,6 +35,7 @@ def keep_segments(listing_path: Path, folder: Path) -> dict[int, tuple[int, int]
         except OSError:
             shutil.copy2(source, partial)
         os.replace(partial, target)  # whole or absent: another job may keep the same segment
+        seal(target)
     for beat, reused in listing["reused"].items():
         counts.setdefault(int(beat), [0, 0])[1] += int(reused)
     return {beat: (drawn, reused) for beat, (drawn, reused) in counts.items()}

@@ -118,3 +118,17 @@ def texts(out: Path) -> list[list[tuple[str, list[float]]]]:
     """Each beat's texts and their boxes, from the layout records taken as the beats were drawn."""
     records = [json.loads((f / "layout.json").read_text(encoding="utf-8")) for f in clip_dirs(out).values()]
     return [[(text["text"], text["box"]) for text in record["texts"]] for record in records]
+
+
+def test_damaged_animation_segments_are_drawn_again(clean: tuple[Path, str], damaged: Path, tmp_path: Path) -> None:
+    """A kept animation segment (reused when only the narration changes) that was cut short."""
+    segments = list((damaged / "out" / "cache" / "segments").glob("*.mp4"))
+    assert segments
+    for segment in segments:
+        truncate(segment)
+    edit(damaged, INTRO_LINE, "narration: A tiny test, said again.")  # the same animations, new timing
+    result = ncfvid(damaged, check=False)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stdout + result.stderr
+    shutil.copy(damaged / "tiny.yaml", tmp_path / "tiny.yaml")
+    ncfvid(tmp_path)
+    assert_same_video(damaged / "out" / "tiny.mp4", tmp_path / "out" / "tiny.mp4")

@@ -94,3 +94,16 @@ def test_a_damaged_model_is_trained_again(tmp_path: Path, story, damage, capsys)
     assert not cached and np.array_equal(again.predictions, fresh.predictions)
     assert "damaged trained model" in capsys.readouterr().err
     assert train_story(story, tmp_path)[1]  # repaired: served from the cache again
+
+
+def test_a_sealed_file_is_served_until_it_changes(tmp_path: Path) -> None:
+    from ncfvid.cacheguard import seal, sealed
+
+    segment = tmp_path / "key.mp4"
+    assert not sealed(segment)
+    segment.write_bytes(b"frames" * 100)
+    assert not sealed(segment)  # not sealed: not vouched for
+    seal(segment)
+    assert sealed(segment)
+    segment.write_bytes(b"framez" * 100)  # same size, other bytes
+    assert not sealed(segment)

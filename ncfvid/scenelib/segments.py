@@ -23,6 +23,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ncfvid.cacheguard import sealed
 from ncfvid.scenelib.fingerprint import stage_fingerprint
 from ncfvid.segmentstore import LISTING
 
@@ -51,7 +52,7 @@ class SegmentReuse:
         made_of = f"{picture}:{number}:{float(scene.duration):.6f}:{stage}"
         key = hashlib.sha256(made_of.encode()).hexdigest()[:32]
         kept = self.folder / f"{key}.mp4"
-        if kept.is_file():
+        if sealed(kept):  # whole, as kept (a damaged segment is drawn again, and replaced)
             scene.renderer.skip_animations = True  # the stage plays to its end; no frame is drawn
             self.pending = ("reuse", kept)
         else:
