@@ -107,3 +107,22 @@ def test_a_sealed_file_is_served_until_it_changes(tmp_path: Path) -> None:
     assert sealed(segment)
     segment.write_bytes(b"framez" * 100)  # same size, other bytes
     assert not sealed(segment)
+
+
+def test_damaged_speech_is_synthesised_again(tmp_path: Path, capsys) -> None:
+    """A line's cached audio cut short was played as it was (the beat's sound ended early)."""
+    from ncfvid.speech.espeak import EspeakService
+
+    line = "One line of narration, cached once and cut short later."
+    first = EspeakService(cache_dir=tmp_path)._wrap_generate_from_text(line)
+    audio = tmp_path / first["original_audio"]
+    whole = audio.read_bytes()
+    audio.write_bytes(whole[: len(whole) // 3])
+    service = EspeakService(cache_dir=tmp_path)
+    again = service._wrap_generate_from_text(line)
+    assert service.synth_count == 1 and audio.read_bytes() == whole
+    assert again["original_audio"] == first["original_audio"]
+    assert capsys.readouterr().err.count("damaged speech") == 1
+    served = EspeakService(cache_dir=tmp_path)
+    served._wrap_generate_from_text(line)
+    assert served.synth_count == 0  # repaired: served again

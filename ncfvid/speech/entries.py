@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ncfvid.cacheguard import seal, sealed
 from ncfvid.files import write_atomic
 from ncfvid.speech import cached_audio_ok
 
@@ -38,11 +40,21 @@ def load_entry(folder: Path, input_data: Mapping[str, Any]) -> dict[str, Any] | 
         return None
     if not isinstance(data, dict) or data.get("input_data") != input_data or not cached_audio_ok(data, folder):
         return None
+    audio = folder / data["original_audio"]
+    if not sealed(audio):  # changed since it was stored (or stored before seals): synthesised again
+        if audio.with_name(f"{audio.name}.sum").is_file():
+            print(f"ncfvid: damaged speech {audio} in the cache: synthesised again", file=sys.stderr, flush=True)
+            entry_path(folder, input_data).unlink(missing_ok=True)  # dropped: the line is free to speak
+        return None
     return data
 
 
 def save_entry(folder: Path, data: Mapping[str, Any]) -> None:
-    """Store voiceover data under its `input_data`, atomically (readers see all of it or nothing)."""
+    """Store voiceover data under its `input_data`, atomically (readers see all of it or nothing),
+    and seal its audio file (see ncfvid.cacheguard.sealed), written before it."""
+    audio = data.get("original_audio")
+    if isinstance(audio, str) and (folder / audio).is_file():
+        seal(folder / audio)
     write_atomic(entry_path(folder, data["input_data"]), json.dumps(data, ensure_ascii=False))
 
 
