@@ -35,6 +35,23 @@ FORMAT = click.option(
     help="How to print problems: for people, for tools, or as GitHub Actions annotations.",
 )
 STRICT = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+
+
+def _use_aspect(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    from ncfvid import pipeline
+
+    pipeline.ASPECT_OVERRIDE[0] = value  # every storyboard this command loads (see pipeline.with_aspect)
+
+
+ASPECT = click.option(
+    "--aspect",
+    type=click.Choice(["16:9", "9:16", "1:1"]),
+    default=None,
+    expose_value=False,
+    is_eager=True,
+    callback=_use_aspect,
+    help="Lay out for this frame instead of the storyboard's video.aspect (the video is named STEM-9x16.mp4...).",
+)
 TEMPLATES = click.option(
     "--templates",
     "template_dirs",
@@ -161,6 +178,7 @@ def _emit(diagnostics: list[Diagnostic], fmt: str, strict: bool) -> bool:
 @click.option("--lang", "language", default=None, help="Check a translation (storyboards/STEM.LANG.yaml).")
 @OUTPUT
 @TEMPLATES
+@ASPECT
 def check_(
     storyboard: Path,
     acts: tuple[str, ...],
@@ -218,6 +236,7 @@ def check_(
 @click.option("--columns", type=click.IntRange(1, 12), default=4, show_default=True, help="Panels per row.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Acts run at once (default: cores).")
 @TEMPLATES
+@ASPECT
 @user_errors
 def preview(
     storyboard: Path,
@@ -251,6 +270,7 @@ def _warn(warning: Diagnostic) -> None:
 @OUTPUT
 @click.option("--lang", "language", default=None, help="Compile a translation (storyboards/STEM.LANG.yaml).")
 @TEMPLATES
+@ASPECT
 @user_errors
 def compile_(storyboard: Path, out: Path | None, language: str | None, template_dirs: tuple[Path, ...]) -> None:
     """Compile a storyboard into Manim scene code (output/<stem>/scenes.py).
@@ -304,6 +324,7 @@ def compile_(storyboard: Path, out: Path | None, language: str | None, template_
     help="Render a translation (storyboards/STEM.LANG.yaml) to output/STEM/STEM.LANG.mp4; 'all': every one.",
 )
 @TEMPLATES
+@ASPECT
 @user_errors
 def render(
     storyboard: Path,

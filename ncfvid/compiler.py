@@ -257,6 +257,7 @@ def compile_storyboard(
         "voice": _block(voice, 0),
         "safe_margin": story.video.safe_margin,
         "decimals": story.video.decimals,
+        "aspect": story.video.aspect if story.video.aspect != "16:9" else None,
         "font": story.video.font if story.video.font != DEFAULT_FONT else None,
         "decimal_mark": story.video.decimal if story.video.decimal != "." else None,
         "words": _block(dict(story.video.words), 4).strip() if story.video.words else None,

@@ -201,7 +201,7 @@ def check_beats(beats: Sequence[LayoutRecord], margin: float, quality: str) -> l
         _check_text_edges(shown, area, whole, report)
         _check_shape_edges(record.shapes, area, whole, report)
         _check_overlaps(shown, report)
-        _check_sizes(shown, quality, record.frame[1], report)
+        _check_sizes(shown, quality, min(record.frame), report)  # the short side: PIXEL_HEIGHTS are its pixels
     return report.findings
 
 

@@ -23,7 +23,7 @@ KINDS = {
 
 def _pixels(box: Sequence[float], frame: Sequence[float], height: int) -> str:
     """A box in scene units as the pixel position (or range) of the rendered frame."""
-    scale = height / frame[1]
+    scale = height / min(frame)  # `height`: pixels of the short side, in every aspect
     x0, x1 = (box[0] + frame[0] / 2) * scale, (box[2] + frame[0] / 2) * scale
     y0, y1 = (frame[1] / 2 - box[3]) * scale, (frame[1] / 2 - box[1]) * scale
     if x1 - x0 < 3 and y1 - y0 < 3:

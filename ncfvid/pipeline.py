@@ -7,7 +7,7 @@ a bug in ncfvid.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ class Loaded:
     story: Storyboard
     warnings: list[Diagnostic]
     language: str | None = None  # a translation's language (ncfvid.translation); None: the storyboard's own
+    variant: str = ""  # "-9x16" when `--aspect` asks for another frame than the storyboard's
 
     @property
     def stem(self) -> str:
@@ -39,7 +40,8 @@ class Loaded:
     @property
     def name(self) -> str:
         """The name of what is rendered from it: `ncf`, or `ncf.de` for the German translation."""
-        return f"{self.path.stem}.{self.language}" if self.language else self.path.stem
+        name = f"{self.path.stem}.{self.language}" if self.language else self.path.stem
+        return name + self.variant
 
     def where(self, loc: tuple[str | int, ...]) -> str:
         line, col = self.yaml.positions.locate(loc)
@@ -62,7 +64,21 @@ def load(path: Path) -> Loaded:
     errors = [d for d in findings if d.severity == "error"]
     if errors:
         raise UserError(findings)
-    return Loaded(path, loaded, story, findings)
+    return with_aspect(Loaded(path, loaded, story, findings), ASPECT_OVERRIDE[0])
+
+
+# `--aspect`: the frame every storyboard this command loads is laid out for (None: its own). A
+# command runs once per process; its threads (render's check beside the renders) load too.
+ASPECT_OVERRIDE: list[str | None] = [None]
+
+
+def with_aspect(loaded: Loaded, aspect: str | None) -> Loaded:
+    """`loaded` laid out for the frame `aspect` ("9:16"...), rendered under a name of its own."""
+    video = loaded.story.video
+    if aspect is None or aspect == video.aspect:
+        return loaded
+    story = loaded.story.model_copy(update={"video": video.model_copy(update={"aspect": aspect})})
+    return replace(loaded, story=story, variant="-" + aspect.replace(":", "x"))
 
 
 def _at(loaded: LoadedYaml, finding: tuple[tuple[str | int, ...], str, str]) -> Diagnostic:

@@ -67,6 +67,11 @@ class VideoSettings(Strict):
     safe_margin: float = Field(
         0.05, ge=0, le=0.2, description="Fraction of the frame kept free of content at every edge."
     )
+    aspect: Literal["16:9", "9:16", "1:1"] = Field(
+        "16:9",
+        description="Shape of the frame: 16:9 (landscape), 9:16 (a phone held upright) or 1:1 (square). "
+        "Components lay out for it: the upright frame stacks what sits side by side.",
+    )
     decimals: int | None = Field(
         None,
         ge=0,

@@ -56,6 +56,27 @@ def number(text: str) -> str:
     return text.replace(".", DECIMAL) if DECIMAL != "." else text
 
 
+ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
+SHORT_SIDE_UNITS = 8.0  # the frame's short side in scene units, whatever its shape: text keeps its size
+
+
+def use_aspect(aspect: str) -> None:
+    """Shape Manim's frame (pixels and scene units) as `aspect`, keeping the quality's short side:
+    480 px and 8 units at -ql in every shape, so a font size draws the same pixels in each."""
+    wide, high = ASPECTS[aspect]
+    short = min(int(config.pixel_width), int(config.pixel_height))
+    long_px = int(round(short * max(wide, high) / min(wide, high) / 2) * 2)  # even: H.264 needs it
+    long_units = SHORT_SIDE_UNITS * max(wide, high) / min(wide, high)
+    if wide >= high:
+        config.pixel_width, config.pixel_height = long_px, short
+        config.frame_height = SHORT_SIDE_UNITS
+        config.frame_width = long_units
+    else:
+        config.pixel_width, config.pixel_height = short, long_px
+        config.frame_width = SHORT_SIDE_UNITS
+        config.frame_height = long_units
+
+
 @dataclass(frozen=True)
 class SafeArea:
     """The part of the frame content may use: the frame less a margin on every side."""
@@ -69,6 +90,16 @@ class SafeArea:
     @property
     def height(self) -> float:
         return config.frame_height * (1 - 2 * self.margin)
+
+    @property
+    def upright(self) -> bool:
+        """A frame taller than wide (9:16): side-by-side layouts stack instead."""
+        return config.frame_height > config.frame_width * 1.2
+
+    @property
+    def narrow(self) -> bool:
+        """A frame without the room of a landscape one for things side by side (9:16 and 1:1)."""
+        return config.frame_width < config.frame_height * 1.4
 
     @property
     def top(self) -> float:
@@ -155,7 +186,7 @@ def paragraph(
 ) -> Text:
     """Wrapped text that fits a box: wrap to the box's width, then shrink if it is still too big."""
     mob = None
-    for wrap in (48, 56, 64, 72, 84, 96):
+    for wrap in (48, 56, 64, 72, 84, 96, 44, 40, 36, 32, 28, 24, 20):  # wider first; narrower for a narrow box
         lines = textwrap.wrap(text, wrap) or [" "]
         mob = ScriptText("\n".join(lines), font=FONT, font_size=size, color=color, line_spacing=0.8)
         if mob.width <= max_width and mob.height <= max_height:

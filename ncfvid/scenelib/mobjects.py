@@ -21,20 +21,24 @@ from manim import (
     Rectangle,
     RoundedRectangle,
     SurroundingRectangle,
-    Text,
     VGroup,
     VMobject,
 )
 
-from ncfvid.numbers import common_places, format_all
+from ncfvid.numbers import common_places
 from ncfvid.scenelib.layout import format_value, label, number, word
+from ncfvid.scenelib.table import RatingsGrid  # noqa: F401 - re-exported: the library names it here
+from ncfvid.scenelib.tablefit import wrap
 
 
 class Chip(VGroup):
     """A rounded box with a line of text: an ID, a step name, a badge."""
 
     def __init__(self, text: str, color: str, text_color: str, size: float = 28, max_width: float = 5.0):
-        self.text = label(text, size=size, color=text_color, max_width=max_width - 0.4)
+        self.text = label(text, size=size, color=text_color)
+        if self.text.width > max_width - 0.4:  # too long for one line: over two, then shrink
+            lines = wrap(text, lambda part: label(part, size=size).width, 2)
+            self.text = label("\n".join(lines), size=size, color=text_color, max_width=max_width - 0.4)
         self.box = RoundedRectangle(
             width=self.text.width + 0.45,
             height=self.text.height + 0.35,
@@ -60,117 +64,6 @@ class TitleCard(VGroup):
             parts.append(self.subtitle)
         super().__init__(*parts)
         self.arrange(DOWN, buff=0.45)
-
-
-class RatingsGrid(VGroup):
-    """The user x item ratings table; missing ratings show as '?'."""
-
-    def __init__(
-        self,
-        corner: str,
-        users: Sequence[str],
-        items: Sequence[str],
-        ratings: Sequence[Sequence[float | None]],
-        text_color: str,
-        line_color: str,
-        user_color: str,
-        item_color: str,
-        accent: str,
-        places: int | None = None,
-        decimal: str = ".",
-    ):
-        self.places, self.decimal = places, decimal
-        self.users = list(users)
-        self.items = list(items)
-        self.text_color = text_color
-        self.accent = accent
-        cell_w, cell_h, name_w = 1.7, 0.62, 1.9
-        header_size, body_size = 22, 26
-        self.cells: dict[tuple[int, int], Rectangle] = {}
-        self.entries: dict[tuple[int, int], Text] = {}
-        rows = len(self.users) + 1
-        lines = VGroup()
-        labels = VGroup()
-        total_w = name_w + cell_w * len(self.items)
-        total_h = cell_h * rows
-        x0, y0 = -total_w / 2, total_h / 2
-
-        def column_x(col: int) -> float:
-            return x0 + name_w + cell_w * (col + 0.5)
-
-        def row_y(row: int) -> float:
-            return y0 - cell_h * (row + 0.5)
-
-        corner_text = label(corner, size=header_size, color=text_color, max_width=name_w - 0.2)
-        corner_text.move_to([x0 + name_w / 2, row_y(0), 0])
-        labels.add(corner_text)
-        self.item_labels = VGroup()
-        for col, item in enumerate(self.items):
-            text = label(item, size=header_size, color=item_color, max_width=cell_w - 0.15)
-            text.move_to([column_x(col), row_y(0), 0])
-            self.item_labels.add(text)
-        self.user_labels = VGroup()
-        for row, user in enumerate(self.users):
-            text = label(user, size=header_size + 2, color=user_color, max_width=name_w - 0.2)
-            text.move_to([x0 + name_w / 2, row_y(row + 1), 0])
-            self.user_labels.add(text)
-        labels.add(self.item_labels, self.user_labels)
-        shown = iter(format_all([v for row in ratings for v in row], places, decimal))
-        for row, user_ratings in enumerate(ratings):
-            for col in range(len(user_ratings)):
-                cell = Rectangle(width=cell_w, height=cell_h, stroke_width=0)
-                cell.move_to([column_x(col), row_y(row + 1), 0])
-                self.cells[(row, col)] = cell
-                text = self._entry_text(next(shown), body_size)
-                text.move_to(cell)
-                self.entries[(row, col)] = text
-        for row in range(rows + 1):
-            y = y0 - cell_h * row
-            width = 3 if row == 1 else 1.2
-            lines.add(Line([x0, y, 0], [x0 + total_w, y, 0], stroke_color=line_color, stroke_width=width))
-        for col in range(len(self.items) + 1):
-            x = x0 + name_w + cell_w * col
-            width = 3 if col == 0 else 1.2
-            lines.add(Line([x, y0, 0], [x, y0 - total_h, 0], stroke_color=line_color, stroke_width=width))
-        self.grid_lines = lines
-        self.labels = labels
-        self.body = VGroup(*self.entries.values())
-        super().__init__(lines, labels, self.body, *self.cells.values())
-
-    def _entry_text(self, text: str | None, size: float) -> Text:
-        if text is None:
-            return label("?", size=size, color=self.accent, weight="BOLD")
-        return label(text, size=size, color=self.text_color)
-
-    def index(self, user: str, item: str) -> tuple[int, int]:
-        return self.users.index(user), self.items.index(item)
-
-    def cell(self, user: str, item: str) -> Rectangle:
-        return self.cells[self.index(user, item)]
-
-    def entry(self, user: str, item: str) -> Text:
-        return self.entries[self.index(user, item)]
-
-    def row_box(self, user: str, color: str, buff: float = 0.04) -> Rectangle:
-        row = self.users.index(user)
-        parts = VGroup(self.user_labels[row], *[self.cells[(row, c)] for c in range(len(self.items))])
-        return SurroundingRectangle(parts, color=color, buff=buff, stroke_width=4)
-
-    def column_box(self, item: str, color: str, buff: float = 0.04) -> Rectangle:
-        col = self.items.index(item)
-        parts = VGroup(self.item_labels[col], *[self.cells[(r, col)] for r in range(len(self.users))])
-        return SurroundingRectangle(parts, color=color, buff=buff, stroke_width=4)
-
-    def cell_box(self, user: str, item: str, color: str) -> Rectangle:
-        return SurroundingRectangle(self.cell(user, item), color=color, buff=-0.03, stroke_width=5)
-
-    def value_text(self, user: str, item: str, value: float, color: str, places: int | None = None) -> Text:
-        """A predicted value sized and placed to replace a cell's entry (1 decimal unless told)."""
-        cell = self.cell(user, item)
-        places = places if places is not None else self.places if self.places is not None else 1
-        shown = format_value(value, places, self.decimal)
-        text = label(shown, size=26, color=color, weight="BOLD", max_width=cell.width * 0.8)
-        return text.move_to(cell)
 
 
 class VectorColumn(VGroup):
@@ -276,7 +169,10 @@ class DnaCard(VGroup):
             places=places,
             decimal=decimal,
         )
-        self.title = label(title, size=34, color=color, max_width=max(self.vector.width, 4.5), weight="BOLD")
+        room = max(self.vector.width, 4.5)
+        lines = wrap(title, lambda part: label(part, size=34, weight="BOLD").width, 2)
+        lines = lines if label(title, size=34, weight="BOLD").width > room else [title]
+        self.title = label("\n".join(lines), size=34, color=color, max_width=room, weight="BOLD")
         self.title.next_to(self.vector, UP, buff=0.4)
         super().__init__(self.title, self.vector)
 
@@ -306,6 +202,11 @@ class EmbeddingTable(VGroup):
         self.rows = VGroup()
         self.id_labels = VGroup()
         scale = max(1e-9, float(np.max(np.abs(np.asarray(matrix, dtype=float)))))
+        # Long ids wrap over two lines (in taller rows) before they shrink.
+        most, room = (2, 3.2) if columns > 3 else (3, 2.6)  # a narrow table's ids take more lines
+        names = [wrap(name, lambda part: label(part, size=18).width, most) for name in self.ids]
+        names = [lines if label(" ".join(lines), size=18).width > room else [" ".join(lines)] for lines in names]
+        cell_h = max(0.34, 0.27 * max(len(lines) for lines in names) + 0.1)
         for row_values in matrix:
             cells = VGroup()
             for value in list(row_values)[:columns]:
@@ -313,7 +214,7 @@ class EmbeddingTable(VGroup):
                 cells.add(
                     Rectangle(
                         width=0.36,
-                        height=0.34,
+                        height=cell_h,
                         stroke_color=color,
                         stroke_width=1,
                         fill_color=color,
@@ -323,8 +224,8 @@ class EmbeddingTable(VGroup):
             cells.arrange(RIGHT, buff=0.04)
             self.rows.add(cells)
         self.rows.arrange(DOWN, buff=0.06)
-        for name, row in zip(self.ids, self.rows, strict=True):
-            text = label(name, size=18, color=text_color, max_width=1.5)
+        for lines, row in zip(names, self.rows, strict=True):
+            text = label("\n".join(lines), size=18, color=text_color, max_width=room)
             text.next_to(row, LEFT, buff=0.15)
             self.id_labels.add(text)
         self.dots = label("\u2026", size=22, color=text_color).next_to(self.rows, RIGHT, buff=0.12)
@@ -433,15 +334,15 @@ class LossPlot(VGroup):
         self.title.next_to(self.y_axis, UP, buff=0.25).align_to(self.y_axis, LEFT)
         self.x_label = label(
             f"{word('epochs')} (0\u2013{epochs if epochs is not None else len(self.losses)})",
-            size=18,
+            size=20,
             color=text_color,
             max_width=width,
         )
         self.x_label.next_to(self.x_axis, DOWN, buff=0.15)
-        self.y_top = label(number(format_value(top, 1)), size=16, color=text_color).next_to(
+        self.y_top = label(number(format_value(top, 1)), size=20, color=text_color).next_to(
             self.y_axis.get_top(), LEFT, buff=0.1
         )
-        self.y_zero = label("0", size=16, color=text_color).next_to(self.y_axis.get_bottom(), LEFT, buff=0.1)
+        self.y_zero = label("0", size=20, color=text_color).next_to(self.y_axis.get_bottom(), LEFT, buff=0.1)
         self.marker = Dot(points[0], radius=0.07, color=color)
         super().__init__(
             self.x_axis,

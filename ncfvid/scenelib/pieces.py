@@ -28,7 +28,17 @@ from manim import (
 )
 
 from ncfvid.numbers import common_places, format_all
-from ncfvid.scenelib.layout import SafeArea, SansText, fit, format_value, label, number, paragraph, word
+from ncfvid.scenelib.layout import (
+    SafeArea,
+    SansText,
+    fit,
+    format_value,
+    label,
+    number,
+    paragraph,
+    place_below_heading,
+    word,
+)
 from ncfvid.scenelib.mobjects import (
     Chip,
     EmbeddingTable,
@@ -186,7 +196,8 @@ class TrainingReadout(VGroup):
         )
         super().__init__(self.first, self.second)
         self.show(1.0)
-        self.scale(min(1.0, area.width / max(self.width, 1e-6)))  # once: set_value keeps the size
+        # Once (set_value keeps the size), with room for numbers that grow wider as they change.
+        self.scale(min(1.0, area.width * 0.97 / max(self.width, 1e-6)))
         self.show(0.0)
 
     def show(self, alpha: float) -> None:
@@ -203,6 +214,20 @@ class TrainingReadout(VGroup):
         self.first[3].shift(RIGHT * 0.25)
         self.arrange(DOWN, buff=0.22)
         self.move_to([0, self.area.bottom + self.height / 2 + 0.05, 0])
+
+
+def _roomier(pair: VGroup, width: float, height: float) -> VGroup:
+    """`pair` stacked, or side by side when that keeps it bigger, fitted into width x height."""
+
+    def factor() -> float:
+        return min(1.0, width / max(pair.width, 1e-6), height / max(pair.height, 1e-6))
+
+    pair.arrange(DOWN, buff=0.45)
+    stacked = factor()
+    pair.arrange(RIGHT, buff=0.5, aligned_edge=UP)
+    if factor() <= stacked:
+        pair.arrange(DOWN, buff=0.45)
+    return fit(pair, width, height)
 
 
 class PiecesMixin:
@@ -241,6 +266,17 @@ class PiecesMixin:
             chips.append(chip)
         return chips[0], chips[1]
 
+    def place_side_by_side(self, group: VGroup, heading: Mobject | None) -> VGroup:
+        """`group`'s parts side by side under `heading`, or stacked when that leaves them bigger."""
+        top = heading.get_bottom()[1] - 0.4 if heading is not None else self.area.top
+        width, height = self.area.width, top - self.area.bottom
+        group.arrange(DOWN, buff=0.6)
+        stacked = min(1.0, width / group.width, height / group.height)
+        group.arrange(RIGHT, buff=1.0, aligned_edge=UP)
+        if min(1.0, width / group.width, height / group.height) < stacked:
+            group.arrange(DOWN, buff=0.6)
+        return place_below_heading(group, heading, self.area)
+
     def number_places(self, given: int | None, *tables: Sequence[float | None]) -> int:
         """Decimals for one table: the beat's `decimals`, else the video's, else the fewest its values need."""
         if given is not None:
@@ -264,7 +300,12 @@ class PiecesMixin:
         name = d.target_user if side == "user" else d.target_item
         vector_values = list(values) if values is not None else list(d.user_vector if side == "user" else d.item_vector)
         default_title = "User embeddings" if side == "user" else "Item embeddings"
-        table = EmbeddingTable(title or default_title, ids, matrix, color, self.theme.text)
+        # A narrow frame shows part of the matrix (it stands for a bigger one either way): three
+        # columns, and four rows with the looked-up one among them.
+        columns, rows = (3, 4) if self.area.narrow else (6, len(ids))
+        kept = sorted({*range(rows - 1), list(ids).index(name)})[:rows] if len(ids) > rows else range(len(ids))
+        ids, matrix = [ids[i] for i in kept], [matrix[i] for i in kept]
+        table = EmbeddingTable(title or default_title, ids, matrix, color, self.theme.text, columns=columns)
         shown = shown_values(vector_values, shown_dims)
         places = self.number_places(decimals, shown)
         vector = VectorColumn(shown, color, self.theme.text, places=places, decimal=self.decimal_mark)
@@ -273,8 +314,7 @@ class PiecesMixin:
         arrow_len = 0.55
         # Fit table and vector in the column between the chip and the bottom of the safe area.
         room = top - arrow_len - self.area.bottom
-        stack = VGroup(table, vector).arrange(DOWN, buff=0.45)
-        fit(stack, self.area.width / 2 - 0.3, room)
+        stack = _roomier(VGroup(table, vector), self.area.width / 2 - 0.3, room)
         stack.move_to([self._column_x(side), top - arrow_len - stack.height / 2, 0])
         arrow = Arrow(
             [self._column_x(side), top, 0],
@@ -335,15 +375,19 @@ class PiecesMixin:
             max_nodes=max_nodes,
         )
         stack = self.stacked_vectors(4)  # as many as the joined vector: no two values merge on the way
-        left_room = self.area.width * 0.2
-        fit(diagram, self.area.width * 0.46, self.area.height - 1.6)
-        fit(stack, left_room, diagram.height)
-        stack.move_to([self.area.left + left_room / 2, -0.2, 0])
+        # A narrow frame gives the tower its whole width and puts the prediction under it.
+        narrow = self.area.narrow
+        left_room = self.area.width * (0.26 if narrow else 0.2)
+        tall = self.area.height * (0.5 if self.area.upright else 0.64) - 1.0 if narrow else self.area.height - 1.6
+        fit(diagram, self.area.width * (0.64 if narrow else 0.46), tall)
+        fit(stack, left_room, max(diagram.height, self.area.height * 0.5 if narrow else 0))
+        middle = self.area.top - 1.2 - stack.height / 2 if narrow else -0.2
+        stack.move_to([self.area.left + left_room / 2, middle, 0])
         bracket = _brackets(stack, self.theme.text)
         caption = label(f"{word('input')} ({d.layers[0]})", size=22, color=self.theme.text, max_width=left_room)
         caption.next_to(stack, UP, buff=0.25)
         new_input = VGroup(*stack, bracket, caption)  # shaped as the joined vector, which becomes it
-        diagram.move_to([self.area.left + left_room + 0.7 + diagram.width / 2, -0.2, 0])
+        diagram.move_to([self.area.left + left_room + (0.4 if narrow else 0.7) + diagram.width / 2, middle, 0])
         tower_label = label(text, size=32, color=self.theme.accent, max_width=diagram.width, weight="BOLD")
         tower_label.next_to(diagram, UP, buff=0.35)
         boxes = [box for part in stack for box in part.boxes if box.get_stroke_opacity() > 0]
@@ -375,6 +419,13 @@ class PiecesMixin:
         places = decimals if decimals is not None else self.decimals if self.decimals is not None else 1
         number = label(format_value(shown, places, self.decimal_mark), size=64, color=self.theme.accent, weight="BOLD")
         readout = VGroup(title, number).arrange(DOWN, buff=0.25)
+        if self.area.narrow:  # under the tower, the arrow pointing down to it
+            below = min(m.get_bottom()[1] for m in self.stage["tower"]) - 0.9
+            fit(readout, self.area.width, below - self.area.bottom)
+            readout.move_to([node.get_x(), below - readout.height / 2, 0])
+            readout.shift(RIGHT * min(0.0, self.area.right - readout.get_right()[0]))
+            arrow = Arrow(node.get_bottom(), readout.get_top(), buff=0.15, color=self.theme.accent, stroke_width=4)
+            return Readout(arrow, readout, number, node)
         left = node.get_right()[0] + 1.0
         fit(readout, self.area.right - left, self.area.height / 2)
         readout.move_to([(left + self.area.right) / 2, node.get_y(), 0])
@@ -390,10 +441,17 @@ class PiecesMixin:
         plot = LossPlot(
             d.loss_history, curve_label, self.theme.negative, self.theme.muted, self.theme.text, epochs=d.epochs
         )
-        fit(loop, self.area.width * 0.42, self.area.height * 0.62)
-        loop.move_to([self.area.left + self.area.width * 0.23, 0.55, 0])
-        fit(plot, self.area.width * 0.46, self.area.height * 0.6)
-        plot.move_to([self.area.left + self.area.width * 0.74, 0.6, 0])
+        if self.area.narrow:  # the loop over the plot, both across the frame
+            loop_share, plot_share = (0.36, 0.36) if self.area.upright else (0.34, 0.42)
+            fit(loop, self.area.width * 0.9, self.area.height * loop_share)
+            loop.move_to([0, self.area.top - loop.height / 2, 0])
+            fit(plot, self.area.width * 0.85, self.area.height * plot_share)
+            plot.next_to(loop, DOWN, buff=0.3)
+        else:
+            fit(loop, self.area.width * 0.42, self.area.height * 0.62)
+            loop.move_to([self.area.left + self.area.width * 0.23, 0.55, 0])
+            fit(plot, self.area.width * 0.46, self.area.height * 0.6)
+            plot.move_to([self.area.left + self.area.width * 0.74, 0.6, 0])
         axes = VGroup(plot.x_axis, plot.y_axis, plot.title, plot.x_label, plot.y_top, plot.y_zero)
 
         readout = TrainingReadout(d, self.theme, self.area)

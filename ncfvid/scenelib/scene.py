@@ -41,13 +41,14 @@ from ncfvid.files import write_atomic
 from ncfvid.records import Cue, DrawnBeat, drawn_beats_to_json
 from ncfvid.scenejob import SceneJob
 from ncfvid.scenelib import patches
-from ncfvid.scenelib.layout import SafeArea, fit, heading, label, use_decimal, use_font, use_words
+from ncfvid.scenelib.layout import SafeArea, fit, heading, label, use_aspect, use_decimal, use_font, use_words
 from ncfvid.scenelib.mobjects import RatingsGrid
 from ncfvid.scenelib.motion import MotionSampler
 from ncfvid.scenelib.pieces import PiecesMixin
 from ncfvid.storydata import StoryData, Theme
 from ncfvid.video.soundtrack import Sound, mix, write_wav
 
+BADGE_ROOM = 1.6  # right of the table for the twins' badges (taste_twins.py.j2: right_margin=1.6)
 TABLE_HIGHLIGHT_ROOM = 0.08  # a row or column box (buff 0.04, stroke 4) reaches this far past the table
 
 
@@ -64,6 +65,12 @@ class StoryScene(PiecesMixin, VoiceoverScene):
     decimal_mark: str = "."
     font: str = "DejaVu Sans"  # the storyboard's video.font
     words: dict[str, str] = {}  # the library's own words on screen, translated (see layout.word)
+
+    aspect: str = "16:9"  # the storyboard's video.aspect
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        use_aspect(self.aspect)  # before Manim builds the camera and the file writer from the config
+        super().__init__(*args, **kwargs)
 
     def setup(self) -> None:
         super().setup()
@@ -329,10 +336,14 @@ class StoryScene(PiecesMixin, VoiceoverScene):
             accent=self.theme.accent,
             places=self.decimals,
             decimal=self.decimal_mark,
+            # A narrow frame keeps the room of the twins' badges from the start (no shrinking later).
+            max_width=self.area.width - 2 * TABLE_HIGHLIGHT_ROOM - (BADGE_ROOM if self.area.narrow else 0.0),
         )
 
     def show_table(self, caption: str | None, right_margin: float = 0.0) -> RatingsGrid:
         """The ratings table under an optional caption: reused when on screen, else drawn anew."""
+        if self.area.narrow:  # the twins' badges have their room from the start: the table never shrinks
+            right_margin = BADGE_ROOM
         grid = self.kept("table")
         old_caption = self.kept("table_caption")
         new_caption = self.caption_text(caption)
