@@ -359,8 +359,13 @@ class LossPlot(VGroup):
         """Scene point of the curve at a (fractional) index into the losses."""
         n = max(len(self.losses) - 1, 1)
         value = float(np.interp(index, range(len(self.losses)), self.losses))
-        origin = self.x_axis.get_start() if hasattr(self, "x_axis") else np.zeros(3)
-        return origin + np.array([self.plot_width * index / n, self.plot_height * value / self.y_max, 0])
+        if not hasattr(self, "x_axis"):
+            return np.array([self.plot_width * index / n, self.plot_height * value / self.y_max, 0])
+        # The axes as they are now: the plot may have been scaled (fit) since it was built.
+        origin = self.x_axis.get_start()
+        wide = self.x_axis.get_end()[0] - origin[0]
+        high = self.y_axis.get_end()[1] - self.y_axis.get_start()[1]
+        return origin + np.array([wide * index / n, high * value / self.y_max, 0])
 
 
 class LoopDiagram(VGroup):
