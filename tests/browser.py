@@ -47,6 +47,7 @@ class Browser:
 
     def __init__(self, binary: str) -> None:
         self.profile = tempfile.mkdtemp(prefix="ncfvid-chromium-")
+        self._log = (Path(self.profile) / "chromium.log").open("wb")
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
         # Chromium reads commands from fd 3 and writes replies to fd 4: a small Python puts the pipes
@@ -56,7 +57,7 @@ class Browser:
             + [f"--user-data-dir={self.profile}", "about:blank"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=(Path(self.profile) / "chromium.log").open("wb"),
+            stderr=self._log,
             pass_fds=(to_browser_r, from_browser_w),
         )
         os.close(to_browser_r)
@@ -146,4 +147,5 @@ class Browser:
                 os.close(fd)
             except OSError:
                 pass
+        self._log.close()
         shutil.rmtree(self.profile, ignore_errors=True)

@@ -150,18 +150,25 @@ def test_music_ducks_under_speech_and_never_clips(tmp_path: Path) -> None:
 
 
 def _serve(folder: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
-    log = (folder / "serve.log").open("w")
-    process = subprocess.Popen(
-        [str(NCFVID), "serve", "tiny.yaml", "--port", "0", *args],
-        cwd=folder,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
+    with (folder / "serve.log").open("w") as log:  # the child keeps its own copy
+        process = subprocess.Popen(
+            [str(NCFVID), "serve", "tiny.yaml", "--port", "0", *args],
+            cwd=folder,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
     line = process.stdout.readline() if process.stdout else ""
     match = re.search(r"at (http://\S+/)", line)
     assert match, line + (folder / "serve.log").read_text()
     return process, match.group(1)
+
+
+def _stop(server: subprocess.Popen[str]) -> None:
+    server.terminate()
+    server.wait(timeout=10)
+    if server.stdout is not None:
+        server.stdout.close()
 
 
 @pytest.fixture
@@ -200,8 +207,7 @@ def test_review_page_plays_has_captions_and_seeks(tiny: Path, browser: Browser) 
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         browser.screenshot(SCREENSHOTS / "review-page.png")
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        _stop(server)
 
 
 def _clips(out: Path) -> dict[str, int]:
@@ -247,8 +253,7 @@ def test_watch_rerenders_the_edited_beat_and_the_page_reloads(tmp_path: Path, br
         assert (out / "review.json").read_text(encoding="utf-8") == published and server.poll() is None
         assert browser.evaluate("document.body.innerText.includes('Ann meets Coffee.')")
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        _stop(server)
 
 
 def test_each_language_has_its_own_tagged_track_page_and_handout(tmp_path: Path) -> None:
