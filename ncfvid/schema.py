@@ -280,10 +280,14 @@ Component = Annotated[
 ]
 
 
+# A nudge corrects a layout within the frame (14.2 x 8 units); further moves the visual out of sight.
+NudgeStep = Annotated[float, Field(ge=-100, le=100)]
+
+
 class Nudge(Strict):
     """An author's correction to the automatic layout of a beat's visual."""
 
-    shift: tuple[float, float] = Field((0.0, 0.0), description="Move by (x, y) scene units (frame: 14.2 x 8).")
+    shift: tuple[NudgeStep, NudgeStep] = Field((0.0, 0.0), description="Move by (x, y) scene units (frame: 14.2 x 8).")
     scale: float = Field(1.0, gt=0, le=4, description="Scale factor.")
 
 

@@ -81,6 +81,10 @@ Identifier = Annotated[
     ),
 ]
 ScreenText = Annotated[str, Field(min_length=1, max_length=200, description="Text shown on screen.")]
+# A number an author gives for the screen: its digits must fit the frame (1e300 is 301 digits wide).
+ShownNumber = Annotated[
+    float, Field(ge=-1_000_000, le=1_000_000, description="A number shown on screen (at most a million either way).")
+]
 
 
 class CellRef(Strict):

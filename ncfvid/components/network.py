@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field
 
 from ncfvid.components import Component, Finding
-from ncfvid.schemabase import CellRef, Strict
+from ncfvid.schemabase import CellRef, ShownNumber, Strict
 
 if TYPE_CHECKING:
     from ncfvid.schema import Storyboard
@@ -33,7 +33,7 @@ class Prediction(Strict):
 
     component: Literal["prediction"]
     label: str = Field("Predicted rating", max_length=40, description="Text before the number.")
-    value: float | None = Field(None, description="A value to show instead of the model's prediction.")
+    value: ShownNumber | None = Field(None, description="A value to show instead of the model's prediction.")
     decimals: int | None = Field(
         None, ge=0, le=4, description="Decimals of the numbers shown (default: video.decimals, else per table)."
     )

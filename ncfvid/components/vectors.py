@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field, model_validator
 
 from ncfvid.components import Component, Finding
-from ncfvid.schemabase import ScreenText, Strict, rule_error
+from ncfvid.schemabase import ScreenText, ShownNumber, Strict, rule_error
 
 if TYPE_CHECKING:
     from ncfvid.schema import Storyboard
@@ -22,7 +22,7 @@ class DnaVector(Strict):
     dims: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
         min_length=1, max_length=8, description="Name of each dimension."
     )
-    values: list[float] = Field(min_length=1, max_length=8, description="One value per dimension.")
+    values: list[ShownNumber] = Field(min_length=1, max_length=8, description="One value per dimension.")
 
     @model_validator(mode="after")
     def check_values_match_dims(self) -> DnaVector:
@@ -60,7 +60,9 @@ class EmbeddingLookup(Strict):
     side: Literal["user", "item"] = Field(description="Look up the target user's or the target item's row.")
     title: str | None = Field(None, max_length=40, description="Table heading (default 'User Embeddings').")
     shown_dims: int = Field(4, ge=1, le=8, description="How many of the vector's values to show.")
-    values: list[float] | None = Field(None, description="Values to show instead of the trained model's embedding.")
+    values: list[ShownNumber] | None = Field(
+        None, description="Values to show instead of the trained model's embedding."
+    )
     decimals: int | None = Field(
         None, ge=0, le=4, description="Decimals of the numbers shown (default: video.decimals, else per table)."
     )
