@@ -7,101 +7,26 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import click
 
-from ncfvid.diagnostics import Diagnostic, UserError, finalize, format_github, format_json, format_text
-
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-
-STORYBOARD = click.argument("storyboard", type=click.Path(path_type=Path, dir_okay=False))
-OUTPUT = click.option(
-    "-o",
-    "--output",
-    "out",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Output folder (default: output/STEM).",
+from ncfvid.clishared import (
+    ASPECT,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    FORMAT,
+    OUTPUT,
+    STORYBOARD,
+    STRICT,
+    TEMPLATES,
+    echo_err,
+    emit,
+    user_errors,
+    warn,
 )
-FORMAT = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
-    help="How to print problems: for people, for tools, or as GitHub Actions annotations.",
-)
-STRICT = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-
-
-def _use_aspect(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    from ncfvid import pipeline
-
-    pipeline.ASPECT_OVERRIDE[0] = value  # every storyboard this command loads (see pipeline.with_aspect)
-
-
-ASPECT = click.option(
-    "--aspect",
-    type=click.Choice(["16:9", "9:16", "1:1"]),
-    default=None,
-    expose_value=False,
-    is_eager=True,
-    callback=_use_aspect,
-    help="Lay out for this frame instead of the storyboard's video.aspect (the video is named STEM-9x16.mp4...).",
-)
-TEMPLATES = click.option(
-    "--templates",
-    "template_dirs",
-    multiple=True,
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="A folder of templates that override the built-in ones (repeatable; searched first).",
-)
-
-
-def _echo_err(text: str) -> None:
-    click.echo(text, err=True)
-
-
-def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a UserError into its diagnostics on stderr and exit code 1 (no traceback)."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except UserError as err:
-            _echo_err(format_text(err.diagnostics, _sources(err.diagnostics)).rstrip())
-            sys.exit(EXIT_INVALID)
-        except OSError as err:  # a full disk, a read-only folder: one line naming the folder
-            from ncfvid.folders import folder_error
-
-            user = folder_error(err)
-            if user is None:
-                raise
-            _echo_err(format_text(user.diagnostics, {}).rstrip())
-            sys.exit(EXIT_INVALID)
-
-    return wrapper
-
-
-def _sources(diagnostics: list[Diagnostic]) -> dict[str, list[str]]:
-    """The lines of each file named, to quote them under their errors. At most the loader's size limit
-    is read: a file refused as too big is quoted only at its start, where its error points."""
-    from ncfvid.yamlsource import DEFAULT_LIMITS
-
-    sources: dict[str, list[str]] = {}
-    for diag in diagnostics:
-        if diag.file not in sources:
-            try:
-                with Path(diag.file).open("rb") as handle:
-                    head = handle.read(DEFAULT_LIMITS.max_bytes)
-                sources[diag.file] = head.decode("utf-8", errors="replace").splitlines()
-            except (OSError, UnicodeDecodeError):
-                sources[diag.file] = []
-    return sources
+from ncfvid.diagnostics import Diagnostic, UserError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -143,23 +68,10 @@ def validate(storyboards: tuple[Path, ...], fmt: str, strict: bool) -> None:
             diagnostics.extend(loaded.warnings)
         except UserError as err:
             diagnostics.extend(err.diagnostics)
-    failed = _emit(diagnostics, fmt, strict)
+    failed = emit(diagnostics, fmt, strict)
     if not failed and fmt == "text":
         click.echo(f"{len(storyboards)} storyboard{'s' if len(storyboards) != 1 else ''} valid")
     sys.exit(EXIT_INVALID if failed else EXIT_OK)
-
-
-def _emit(diagnostics: list[Diagnostic], fmt: str, strict: bool) -> bool:
-    """Print diagnostics as `validate` does; True when they fail the command."""
-    diagnostics = finalize(diagnostics)
-    if fmt == "json":
-        click.echo(format_json(diagnostics))
-    elif fmt == "github":
-        if diagnostics:
-            click.echo(format_github(diagnostics))
-    elif diagnostics:
-        _echo_err(format_text(diagnostics, _sources(diagnostics)).rstrip())
-    return any(d.severity == "error" or strict for d in diagnostics)
 
 
 @cli.command(name="check")
@@ -174,7 +86,13 @@ def _emit(diagnostics: list[Diagnostic], fmt: str, strict: bool) -> bool:
     default=None,
     help="The quality whose resolution decides how small text may be (default: the storyboard's).",
 )
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Acts run at once (default: cores).")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Manim processes at once, sharing the acts (default: cores).",
+)
 @click.option("--lang", "language", default=None, help="Check a translation (storyboards/STEM.LANG.yaml).")
 @OUTPUT
 @TEMPLATES
@@ -212,7 +130,7 @@ def check_(
         diagnostics = result.diagnostics
     except UserError as err:
         diagnostics = err.diagnostics
-    failed = _emit(diagnostics, fmt, strict)
+    failed = emit(diagnostics, fmt, strict)
     if not failed and fmt == "text" and result is not None:
         loaded = result.prepared.loaded if result.prepared else None
         name = loaded.yaml.filename if loaded else str(storyboard)
@@ -234,7 +152,13 @@ def check_(
     help="The sheet to write (default: output/STEM/STEM-storyboard.png).",
 )
 @click.option("--columns", type=click.IntRange(1, 12), default=4, show_default=True, help="Panels per row.")
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Acts run at once (default: cores).")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Manim processes at once, sharing the acts (default: cores).",
+)
 @TEMPLATES
 @ASPECT
 @user_errors
@@ -261,10 +185,6 @@ def preview(
     click.echo(f"{result.path}  ({len(result.panels)} beats{note}; {result.seconds:.1f} s)")
 
 
-def _warn(warning: Diagnostic) -> None:
-    _echo_err(format_text([warning], _sources([warning])).splitlines()[0])
-
-
 @cli.command(name="compile")
 @STORYBOARD
 @OUTPUT
@@ -283,7 +203,7 @@ def compile_(storyboard: Path, out: Path | None, language: str | None, template_
     """
     from ncfvid.project import Project
 
-    project = Project.open(storyboard, out=out, template_dirs=template_dirs, warn=_warn, language=language)
+    project = Project.open(storyboard, out=out, template_dirs=template_dirs, warn=warn, language=language)
     click.echo(str(project.write_module()))
 
 
@@ -304,7 +224,13 @@ def compile_(storyboard: Path, out: Path | None, language: str | None, template_
     "--engine", default=None, help="Speech engine (festival, espeak, draft, gtts, azure, openai, elevenlabs)."
 )
 @click.option("--burn-captions", is_flag=True, help="Draw the captions into the picture too.")
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Acts rendered at once (default: cores).")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Manim jobs at once (default: cores); a job draws a run of one act's beats.",
+)
 @click.option("--force", is_flag=True, help="Ignore cached beat clips of the chosen acts and render them again.")
 @click.option("--dry-run", is_flag=True, help="List which acts (and beats) would render and which come from the cache.")
 @click.option("--quiet", is_flag=True, help="Print only errors and the final path.")
@@ -379,7 +305,7 @@ def render(
     from ncfvid.translation import requested_languages
 
     for each in requested_languages(storyboard, language):
-        project = Project.open(storyboard, acts=acts, out=out, template_dirs=template_dirs, warn=_warn, language=each)
+        project = Project.open(storyboard, acts=acts, out=out, template_dirs=template_dirs, warn=warn, language=each)
         if not dry_run:  # one render at a time in a folder: a second one waits, then finds the work done
             click.get_current_context().with_resource(render_lock(project.folder, notice=not quiet))
         render_plan = plan_render(project, options, dry_run=dry_run)
@@ -387,7 +313,7 @@ def render(
             for line in dry_run_lines(project, render_plan, force):
                 click.echo(line)
             continue
-        render_project(project, options, render_plan, server, click.echo, _echo_err)
+        render_project(project, options, render_plan, server, click.echo, echo_err)
 
 
 def _time_range(span: str | None, formats: tuple[str, ...]) -> tuple[float, float] | None:
@@ -541,7 +467,7 @@ def main() -> None:
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
-        _echo_err("aborted")
+        echo_err("aborted")
         sys.exit(130)
     except click.exceptions.UsageError as err:
         err.show()
@@ -550,6 +476,6 @@ def main() -> None:
         err.show()
         sys.exit(EXIT_INVALID)
     except KeyboardInterrupt:
-        _echo_err("interrupted; nothing already rendered was changed")
+        echo_err("interrupted; nothing already rendered was changed")
         sys.exit(130)
     sys.exit(EXIT_OK)

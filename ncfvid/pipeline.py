@@ -1,8 +1,8 @@
 """The stages, each adding one step to the one before: load+validate, prepare (train), compile, write.
 
-`ncfvid validate` stops after `load`, `ncfvid compile` after `write_compiled`, `ncfvid render` goes on
-in ncfvid.render. User mistakes surface as `UserError` with positioned diagnostics; anything else is
-a bug in ncfvid.
+`ncfvid validate` stops after `load`; the other commands open a `ncfvid.project.Project`, which
+prepares and compiles, and `ncfvid render` goes on in ncfvid.renderapp. User mistakes surface as
+`UserError` with positioned diagnostics; anything else is a bug in ncfvid.
 """
 
 from __future__ import annotations

@@ -12,11 +12,10 @@ places them in the joined video.
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from ncfvid.files import write_atomic
@@ -236,11 +235,6 @@ def split_caption(
 # --- moving and joining ------------------------------------------------------------------------
 
 
-def offset_cues(cues: Iterable[Cue], seconds: float) -> list[Cue]:
-    """The cues moved `seconds` later (earlier if negative)."""
-    return [Cue(c.start + seconds, c.end + seconds, c.text) for c in cues]
-
-
 def join_act_cues(
     acts: Sequence[tuple[Sequence[Cue], float]],
     lengths: Sequence[float] | None = None,
@@ -313,32 +307,6 @@ _TIMING = re.compile(r"(\d+):(\d{1,2}):(\d{1,2})[,.](\d{1,3})\s*-->\s*(\d+):(\d{
 
 def _seconds(h: str, m: str, s: str, ms: str) -> float:
     return int(h) * 3600 + int(m) * 60 + int(s) + int(ms.ljust(3, "0")) / 1000
-
-
-def read_srt(text: str) -> list[Cue]:
-    """Parse SubRip text (also tolerates a BOM, CRLF line ends and a missing index)."""
-    cues = []
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    for block in re.split(r"\n[ \t]*\n", text.strip()):
-        lines = block.split("\n")
-        for k, line in enumerate(lines[:2]):
-            timing = _TIMING.search(line)
-            if timing:
-                g = timing.groups()
-                body = "\n".join(x for x in lines[k + 1 :] if x.strip())
-                cues.append(Cue(_seconds(*g[:4]), _seconds(*g[4:]), body))
-                break
-    return cues
-
-
-def cues_to_json(cues: Iterable[Cue]) -> str:
-    """A JSON list of {"start", "end", "text"} (the act sidecar format)."""
-    return json.dumps([asdict(c) for c in cues], ensure_ascii=False, indent=1)
-
-
-def cues_from_json(text: str) -> list[Cue]:
-    """Cues from a JSON list of objects with "start", "end" and "text" (other keys are ignored)."""
-    return [Cue(float(item["start"]), float(item["end"]), str(item["text"])) for item in json.loads(text)]
 
 
 def write_subtitles(cues: Sequence[Cue], srt_path: Path | None, vtt_path: Path | None) -> None:

@@ -1,5 +1,6 @@
-"""Limits the code holds to: no import cycle among ncfvid's modules, and the hard line between the
-code that runs inside Manim and the code that drives it."""
+"""Limits the code holds to: no import cycle among ncfvid's modules, no module over 500 lines, no
+function over 60 lines (generated code is not in ncfvid/), and the hard line between the code that
+runs inside Manim and the code that drives it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "ncfvid"
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 60
 
 
 def modules() -> dict[str, Path]:
@@ -91,6 +94,26 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 
 def test_no_import_cycle_among_ncfvid_modules() -> None:
     assert cycles(graph()) == []
+
+
+def test_no_module_over_500_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in PACKAGE.rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
+
+
+def test_no_function_over_60_lines() -> None:
+    long = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    long[f"{path.relative_to(ROOT)}:{node.lineno} {node.name}"] = length
+    assert long == {}
 
 
 # The code that drives Manim never imports Manim's side (it would load Manim, slowly, and blur the

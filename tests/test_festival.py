@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ncfvid.speech import EngineUnavailable, registry, word_sounds
+from ncfvid.speech import EngineUnavailable, festivallines, registry, word_sounds
 from ncfvid.speech import festivalengine as festival
 from ncfvid.speech.ahead import synthesize_ahead
 from ncfvid.speech.entries import synthesis_count
@@ -83,7 +83,7 @@ def check_cues_on_sound(cues, samples: np.ndarray, rate: int) -> None:
 
 def test_festival_speaks_with_word_times(tmp_path: Path) -> None:
     with festival.FestivalPool() as pool:
-        data, made = festival.line_data(LINE, tmp_path, pool.speak)
+        data, made = festivallines.line_data(LINE, tmp_path, pool.speak)
     assert made
     sounds = word_sounds(data)
     assert [w for _, _, w in sounds] == [w.strip(".,:") for w in LINE.split()]
@@ -147,7 +147,7 @@ def test_text_it_cannot_say_never_crashes_or_hangs(
     tmp_path: Path, process: festival.FestivalProcess, text: str
 ) -> None:
     started = time.perf_counter()
-    data, _ = festival.line_data(" ".join(text.split()), tmp_path, process.speak)
+    data, _ = festivallines.line_data(" ".join(text.split()), tmp_path, process.speak)
     assert time.perf_counter() - started < 20
     samples, rate = read_wav(tmp_path / data["original_audio"])
     assert len(samples) > 0

@@ -12,26 +12,7 @@ from typing import Any
 
 def settle(scene: Any, animation: Any) -> None:
     """Put `scene` in the state `animation` leaves it in, without interpolating it."""
-    from manim import (
-        AnimationGroup,
-        Circumscribe,
-        Create,
-        DrawBorderThenFill,
-        FadeIn,
-        Flash,
-        FocusOn,
-        GrowFromPoint,
-        Indicate,
-        ReplacementTransform,
-        ShowPartial,
-        Transform,
-        TransformFromCopy,
-        UpdateFromAlphaFunc,
-        UpdateFromFunc,
-        Wait,
-        Wiggle,
-        Write,
-    )
+    from manim import AnimationGroup, Circumscribe, Flash, FocusOn, Indicate, Wait, Wiggle
 
     if isinstance(animation, Circumscribe | Flash | FocusOn | Indicate | Wiggle):
         return  # a passing mark or a there-and-back: ends where it started
@@ -47,30 +28,50 @@ def settle(scene: Any, animation: Any) -> None:
         return
     if animation.is_introducer():
         scene.add(mob)
+    if not _settled_by_kind(scene, animation, mob):
+        # Anything else: Manim's own start and end (copies the mobject, but is exact).
+        animation._setup_scene(scene)
+        animation.begin()
+        animation.finish()
+        animation.clean_up_from_scene(scene)
+
+
+def _settled_by_kind(scene: Any, animation: Any, mob: Any) -> bool:
+    """Settle the animations whose end state is known without playing them; False for the others."""
+    from manim import (
+        Create,
+        DrawBorderThenFill,
+        FadeIn,
+        GrowFromPoint,
+        ReplacementTransform,
+        ShowPartial,
+        Transform,
+        TransformFromCopy,
+        UpdateFromAlphaFunc,
+        UpdateFromFunc,
+        Write,
+    )
+
     ends_at_one = abs(animation.rate_func(1.0) - 1.0) < 1e-9
     if isinstance(
         animation, FadeIn | GrowFromPoint | Create | Write | DrawBorderThenFill | ShowPartial | TransformFromCopy
     ):
         if ends_at_one:
-            return  # ends at the mobject as it is
+            return True  # ends at the mobject as it is
     if type(animation) in (Transform, ReplacementTransform) and ends_at_one:
         target = animation.target_mobject
         if animation.replace_mobject_with_target_in_scene:
             scene.replace(mob, target)
         else:
             mob.become(target)
-        return
+        return True
     if isinstance(animation, UpdateFromAlphaFunc):
         animation.update_function(mob, animation.rate_func(1.0))
-        return
+        return True
     if isinstance(animation, UpdateFromFunc):
         animation.update_function(mob)
-        return
-    # Anything else: Manim's own start and end (copies the mobject, but is exact).
-    animation._setup_scene(scene)
-    animation.begin()
-    animation.finish()
-    animation.clean_up_from_scene(scene)
+        return True
+    return False
 
 
 def fast_play(scene: Any, *args: Any, **kwargs: Any) -> None:

@@ -28,25 +28,46 @@ def stage_fingerprint(scene: Any, trace: list[str] | None = None, animations: Se
     """A hex digest of the scene's stage (see the module docstring); `trace` collects what went in.
     With `animations` (a play's, compiled), also what they animate to: their kind, settings, and
     every mobject they hold (a Transform's target is on no stage until it plays)."""
-    digest = hashlib.sha256()
-    numbers: dict[int, int] = {}  # id(mobject) -> its number, in the order first met
+    walk = _Fingerprint(trace)
+    put, visit = walk.put, walk.visit
+    for animation in animations:
+        walk.visit_animation(animation)
+    put("screen", [visit(mob) for mob in scene.mobjects], [visit(mob) for mob in scene.foreground_mobjects])
+    stage = getattr(scene, "stage", {})
+    put("stage", [(name, visit(stage[name])) for name in sorted(stage)])
+    camera = scene.camera
+    put("camera", str(camera.background_color), camera.frame_width, camera.frame_height)
+    put(np.asarray(camera.frame_center, dtype=float))
+    if getattr(scene, "random_seed", None) is not None:  # unseeded (Manim's default), it differs every run
+        put("random", random.getstate(), np.random.get_state()[1], np.random.get_state()[2])
+    return walk.digest.hexdigest()[:32]
 
-    def put(*values: Any) -> None:
-        if trace is not None:
+
+class _Fingerprint:
+    """One walk over a stage, hashing what it meets (each mobject once, numbered in the order met)."""
+
+    def __init__(self, trace: list[str] | None) -> None:
+        self.digest = hashlib.sha256()
+        self.numbers: dict[int, int] = {}  # id(mobject) -> its number, in the order first met
+        self.trace = trace
+
+    def put(self, *values: Any) -> None:
+        if self.trace is not None:
             shown = [hashlib.sha256(v.tobytes()).hexdigest()[:16] if isinstance(v, np.ndarray) else v for v in values]
-            trace.append(repr(shown))
+            self.trace.append(repr(shown))
         for value in values:
             if isinstance(value, np.ndarray):
-                digest.update(f"{value.dtype}{value.shape}".encode())
-                digest.update(np.ascontiguousarray(value).tobytes())
+                self.digest.update(f"{value.dtype}{value.shape}".encode())
+                self.digest.update(np.ascontiguousarray(value).tobytes())
             else:
-                digest.update(repr(value).encode())
-            digest.update(b"\x00")
+                self.digest.update(repr(value).encode())
+            self.digest.update(b"\x00")
 
-    def visit(mob: Mobject) -> int:
-        if id(mob) in numbers:
-            return numbers[id(mob)]
-        number = numbers[id(mob)] = len(numbers)
+    def visit(self, mob: Mobject) -> int:
+        if id(mob) in self.numbers:
+            return self.numbers[id(mob)]
+        number = self.numbers[id(mob)] = len(self.numbers)
+        put, visit = self.put, self.visit
         put("mob", number, type(mob).__qualname__)
         for name, value in sorted(vars(mob).items()):
             if name in _VOLATILE or name == "submobjects" or (name == "sheen_direction" and not _shaded(mob)):
@@ -64,30 +85,18 @@ def stage_fingerprint(scene: Any, trace: list[str] | None = None, animations: Se
         put("parts", [visit(part) for part in mob.submobjects])
         return number
 
-    def visit_animation(animation: Any) -> None:
-        put("animation", type(animation).__qualname__)
+    def visit_animation(self, animation: Any) -> None:
+        self.put("animation", type(animation).__qualname__)
         for name, value in sorted(vars(animation).items()):
             if isinstance(value, Mobject):
-                put(name, visit(value))
+                self.put(name, self.visit(value))
             elif _plain(value):
-                put(name, value)
+                self.put(name, value)
             elif callable(value):  # a rate function, an update function
-                put(name, getattr(value, "__qualname__", type(value).__qualname__))
+                self.put(name, getattr(value, "__qualname__", type(value).__qualname__))
             elif isinstance(value, list | tuple) and value and all(hasattr(v, "interpolate") for v in value):
                 for part in value:  # an AnimationGroup's animations
-                    visit_animation(part)
-
-    for animation in animations:
-        visit_animation(animation)
-    put("screen", [visit(mob) for mob in scene.mobjects], [visit(mob) for mob in scene.foreground_mobjects])
-    stage = getattr(scene, "stage", {})
-    put("stage", [(name, visit(stage[name])) for name in sorted(stage)])
-    camera = scene.camera
-    put("camera", str(camera.background_color), camera.frame_width, camera.frame_height)
-    put(np.asarray(camera.frame_center, dtype=float))
-    if getattr(scene, "random_seed", None) is not None:  # unseeded (Manim's default), it differs every run
-        put("random", random.getstate(), np.random.get_state()[1], np.random.get_state()[2])
-    return digest.hexdigest()[:32]
+                    self.visit_animation(part)
 
 
 def _plain(value: Any) -> bool:

@@ -7,7 +7,7 @@ speak its first half again. `ncfvid render` instead hands the lines of the acts 
 the order the jobs will ask for them, into the folder the jobs' services read (`make_service`'s
 `store`), while the jobs already start. Until it is done a pending list in that folder names the
 lines still to come: a job that reaches one waits for it instead of speaking it a second time
-(`festivalengine.line_data`). Same cache entries as the service's own: a line is never synthesised
+(`festivallines.line_data`). Same cache entries as the service's own: a line is never synthesised
 twice for the same text, voice, rate and engine version.
 """
 
@@ -83,22 +83,23 @@ def start_ahead(
     if engine not in NATIVE or not NATIVE[engine].ahead:
         return None
     from ncfvid.speech import festivalengine as festival
+    from ncfvid.speech import festivallines
     from ncfvid.speech.entries import entry_path
 
-    voice, rate = festival.voice_and_rate(options)
+    voice, rate = festivallines.voice_and_rate(options)
     texts = list(dict.fromkeys(" ".join(line.split()) for line in lines))  # as the service sees them
     store.mkdir(parents=True, exist_ok=True)
-    missing = [text for text in texts if not festival.is_cached(text, store, voice=voice, rate=rate)]
+    missing = [text for text in texts if not festivallines.is_cached(text, store, voice=voice, rate=rate)]
     if not missing:
         return None
     remove_stale_markers(store / PENDING)
     marker = store / PENDING / f"{os.getpid()}.txt"
-    names = [entry_path(store, festival.line_key(text, voice=voice, rate=rate)).name for text in missing]
+    names = [entry_path(store, festivallines.line_key(text, voice=voice, rate=rate)).name for text in missing]
     write_atomic(marker, "\n".join(names) + "\n")
     pool = festival.FestivalPool(voice, min(workers, len(missing)))
 
     def speak(text: str) -> None:
-        festival.line_data(text, store, pool.speak, voice=voice, rate=rate, wait=False)
+        festivallines.line_data(text, store, pool.speak, voice=voice, rate=rate, wait=False)
 
     return AheadRun(len(texts), missing, speak, pool, marker)
 

@@ -1,6 +1,6 @@
 """Festival as a manim-voiceover speech service: the default voice (cmu_us_slt_arctic_hts).
 
-Each line is synthesised once per text, voice, rate and version (`festivalengine.line_data`): `ncfvid
+Each line is synthesised once per text, voice, rate and version (`festivallines.line_data`): `ncfvid
 render` synthesises the lines ahead, in parallel (`ncfvid.speech.ahead`), into the same cache, so
 its Manim jobs find them there. A line that is not there is spoken by one Festival process that the
 service starts on first use and keeps for the rest of the run (plain `manim` on a generated module).
@@ -18,14 +18,8 @@ from typing import Any
 
 from manim_voiceover.services.base import PathLike, SpeechService
 
-from ncfvid.speech.festivalengine import (
-    NATURAL_RATE,
-    FestivalProcess,
-    Synthesis,
-    check_available,
-    line_data,
-    voice_and_rate,
-)
+from ncfvid.speech.festivalengine import NATURAL_RATE, FestivalProcess, Synthesis, check_available
+from ncfvid.speech.festivallines import line_data, voice_and_rate
 from ncfvid.speech.service import OwnCacheService
 
 

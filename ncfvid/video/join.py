@@ -141,6 +141,18 @@ class _AudioTrack:
         self._encode(None)
 
 
+def _resampler(audio: _AudioTrack | None) -> av.AudioResampler | None:
+    """A resampler of a part's own audio to the joined track's format (None without a track)."""
+    return None if audio is None else av.AudioResampler(format="fltp", layout=audio.layout, rate=audio.rate)
+
+
+def _place_soundtrack(audio: _AudioTrack, soundtrack: Track, start: Fraction, end_sample: int) -> None:
+    """A part's soundtrack WAV at `start` in the joined track, cut at `end_sample`."""
+    audio.silence(round(start * audio.rate) - audio.samples)
+    samples = resample(soundtrack, audio.rate, audio.channels).samples
+    audio.push(samples[:, : max(0, end_sample - audio.samples)])
+
+
 def _write_part(
     path: Path,
     out: av.container.OutputContainer,
@@ -160,15 +172,11 @@ def _write_part(
         streams = [video] if src_audio is None else [video, src_audio]
         # The first displayed frame goes to `start`; with B-frames the first dts lies below it.
         shift = round(start / video.time_base) - (video.start_time or 0)
-        resampler = None
-        if audio is not None and src_audio is not None:
-            resampler = av.AudioResampler(format="fltp", layout=audio.layout, rate=audio.rate)
+        resampler = _resampler(audio) if src_audio is not None else None
         end_sample = round(end * audio.rate) if audio is not None else 0
         placed = False
         if audio is not None and soundtrack is not None:
-            audio.silence(round(start * audio.rate) - audio.samples)
-            samples = resample(soundtrack, audio.rate, audio.channels).samples
-            audio.push(samples[:, : max(0, end_sample - audio.samples)])
+            _place_soundtrack(audio, soundtrack, start, end_sample)
 
         def push(converted: list[av.AudioFrame]) -> None:
             assert audio is not None
@@ -239,41 +247,9 @@ def join_videos(
             raise VideoError("background music needs every part's soundtrack WAV")
         rates.append(extra.bed.rate)
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=".joining.mp4", dir=output.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    # mkstemp makes the file private (0600); a finished video gets the usual permissions.
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o666 & ~umask)
+    tmp = _temp_beside(output)
     try:
-        with av.open(str(parts[0])) as first:
-            template = first.streams.video[0]
-            out = av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
-            try:
-                out_video = out.add_stream_from_template(template=template)
-                audio = None
-                if rates:
-                    layout = _widest_layout(parts, infos, tracks, extra.bed.channels if extra.bed else 1)
-                    audio = _AudioTrack(out, max(rates), layout)
-                    _lay_bed(audio, extra.bed, tracks, bounds)
-                subtitles = add_subtitle_tracks(out, extra.subtitles)
-                add_chapters(out, extra.chapters)
-                for packet in subtitles:  # the muxer interleaves them with the picture by time
-                    out.mux(packet)
-                for path, start, end, track in zip(parts, bounds[:-1], bounds[1:], tracks, strict=True):
-                    try:
-                        _write_part(path, out, out_video, audio, start, end, track)
-                    except (av.FFmpegError, ValueError) as error:
-                        raise VideoError(f"cannot join {path}: {str(error).splitlines()[0]}") from error
-                if audio is not None:
-                    audio.close()
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    out.close()
-                raise
-            out.close()
+        _write_joined(tmp, parts, tracks, bounds, rates, extra, infos)
         info = probe(tmp)
         os.replace(tmp, output)
     except BaseException:
@@ -281,6 +257,57 @@ def join_videos(
             tmp.unlink()
         raise
     return JoinResult(info=info, part_starts=[float(b) for b in bounds[:-1]])
+
+
+def _temp_beside(output: Path) -> Path:
+    """A new empty file beside `output` to write the video into, with a finished video's permissions
+    (mkstemp makes it private: 0600)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=".joining.mp4", dir=output.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o666 & ~umask)
+    return tmp
+
+
+def _write_joined(
+    tmp: Path,
+    parts: list[Path],
+    tracks: list[Track | None],
+    bounds: list[Fraction],
+    rates: list[int],
+    extra: Extras,
+    infos: list[VideoInfo],
+) -> None:
+    """Write the joined video into `tmp`: the parts' picture remuxed, one audio track, the extras."""
+    with av.open(str(parts[0])) as first:
+        template = first.streams.video[0]
+        out = av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
+        try:
+            out_video = out.add_stream_from_template(template=template)
+            audio = None
+            if rates:
+                layout = _widest_layout(parts, infos, tracks, extra.bed.channels if extra.bed else 1)
+                audio = _AudioTrack(out, max(rates), layout)
+                _lay_bed(audio, extra.bed, tracks, bounds)
+            subtitles = add_subtitle_tracks(out, extra.subtitles)
+            add_chapters(out, extra.chapters)
+            for packet in subtitles:  # the muxer interleaves them with the picture by time
+                out.mux(packet)
+            for path, start, end, track in zip(parts, bounds[:-1], bounds[1:], tracks, strict=True):
+                try:
+                    _write_part(path, out, out_video, audio, start, end, track)
+                except (av.FFmpegError, ValueError) as error:
+                    raise VideoError(f"cannot join {path}: {str(error).splitlines()[0]}") from error
+            if audio is not None:
+                audio.close()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                out.close()
+            raise
+        out.close()
 
 
 def _read_parts(parts: list[Path], soundtracks: list[Path | None] | None) -> tuple[list[VideoInfo], list[Track | None]]:
