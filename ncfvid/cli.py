@@ -292,6 +292,7 @@ def render(
     from ncfvid.project import Project
     from ncfvid.render import start_fork_server
     from ncfvid.renderapp import RenderOptions, dry_run_lines, plan_render, render_project
+    from ncfvid.translation import requested_languages
 
     gif_range = _time_range(span, formats)
     options = RenderOptions(
@@ -302,16 +303,13 @@ def render(
     server = None if dry_run else start_fork_server()
     if server is not None:
         click.get_current_context().call_on_close(server.close)
-    from ncfvid.translation import requested_languages
-
     for each in requested_languages(storyboard, language):
         project = Project.open(storyboard, acts=acts, out=out, template_dirs=template_dirs, warn=warn, language=each)
         if not dry_run:  # one render at a time in a folder: a second one waits, then finds the work done
             click.get_current_context().with_resource(render_lock(project.folder, notice=not quiet))
         render_plan = plan_render(project, options, dry_run=dry_run)
         if dry_run:  # no layout check, no rendering: only what would render
-            for line in dry_run_lines(project, render_plan, force):
-                click.echo(line)
+            click.echo("\n".join(dry_run_lines(project, render_plan, force)))
             continue
         render_project(project, options, render_plan, server, click.echo, echo_err)
 
