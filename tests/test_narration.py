@@ -29,12 +29,13 @@ import av
 import numpy as np
 import pytest
 import yaml
+from srt import read_srt  # tests/srt.py
 
 from ncfvid.narration import render_narration
 from ncfvid.speech.draft import draft_seconds
 from ncfvid.speech.lexicon import apply_lexicon
 from ncfvid.storydata import Theme
-from ncfvid.subtitles import Cue, read_srt
+from ncfvid.subtitles import Cue
 from ncfvid.video.probe import probe
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -161,8 +161,9 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_render_lang_makes_a_german_video_with_captions_and_sound(rendered: Path) -> None:
+    from srt import read_srt  # tests/srt.py
+
     from ncfvid.narration import render_narration
-    from ncfvid.subtitles import read_srt
     from ncfvid.video.probe import probe
 
     video = rendered / "tiny.de.mp4"

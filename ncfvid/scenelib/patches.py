@@ -6,7 +6,9 @@ ncfvid's renders replace a few of Manim's functions (and read some of its intern
 - `SVGMobject.init_svg_mobject`: parsed texts shared on disk between runs (`ncfvid.scenelib.glyphcache`);
 - a scene's file writer and encoder spec: holds encoded once (`ncfvid.video.holds`);
 - a renderer's `update_frame`: no pixels drawn for skipped animations (`draw_no_skipped_frames`);
-- `StoryScene.play`: animations settled at their end for `ncfvid check` (`ncfvid.scenelib.fastplay`).
+- `StoryScene.play`: animations settled at their end for `ncfvid check` (`ncfvid.scenelib.fastplay`);
+- a scene's `compile_animation_data` and its renderer's `play`: animations drawn before with the same
+  picture reused (`ncfvid.scenelib.segments`).
 
 They were written against the Manim series in `TESTED_MANIM` (pinned in pyproject.toml), and rely on
 the internal names in `RELIED_ON`. `check_manim` refuses another Manim, or one where a name is
@@ -50,6 +52,9 @@ RELIED_ON: tuple[tuple[str, str], ...] = (
     ("manim.animation.animation", "Animation.is_introducer"),
     ("manim.animation.animation", "Animation.is_remover"),
     ("manim.utils.exceptions", "EndSceneEarlyException"),
+    ("manim.scene.scene", "Scene.compile_animation_data"),
+    ("manim.scene.scene", "Scene.begin_animations"),
+    ("manim.renderer.cairo_renderer", "CairoRenderer.play"),
 )
 
 
@@ -218,3 +223,14 @@ def install_fast_play(scene_class: type) -> None:
     from ncfvid.scenelib.fastplay import fast_play
 
     scene_class.play = fast_play  # type: ignore[attr-defined]
+
+
+# --- animations drawn before --------------------------------------------------------------------
+
+
+def install_segment_reuse(scene: Any, folder: Path, keys: dict[int, str]) -> Any:
+    """Reuse kept animation segments in `scene` (see `ncfvid.scenelib.segments.SegmentReuse`)."""
+    _checked()
+    from ncfvid.scenelib.segments import install_segment_reuse as install
+
+    return install(scene, folder, keys)

@@ -96,9 +96,7 @@ class StoryScene(PiecesMixin, VoiceoverScene):
         self.state_keys: dict[int, str] = job.state_keys
         self.segments = None  # animations drawn before with the same picture are reused (scenelib.segments)
         if self.beat_span is not None and job.segments_dir:
-            from ncfvid.scenelib.segments import install_segment_reuse
-
-            self.segments = install_segment_reuse(self, Path(job.segments_dir), job.picture_keys)
+            self.segments = patches.install_segment_reuse(self, Path(job.segments_dir), job.picture_keys)
         if self.beat_span is not None:
             self._begin_beat_part(0)  # whatever plays before the first beat belongs to it
         self.inspector = None  # `ncfvid check`: records the screen at the end of every beat
