@@ -1,7 +1,7 @@
 """Narration that quotes computed values: `{{ prediction }}` in a storyboard says what the screen shows.
 
 One rule set decides what may be quoted (`quote_problem`): `ncfvid validate` applies it to the shape
-of the values (`ncfvid.story.context_shape`, known without training), at the narration's line, and
+of the values (`context_shape`, known without training), at the narration's line, and
 `compile` to the values themselves, so a quote that validates also compiles.
 """
 
@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 from difflib import get_close_matches
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ncfvid.schema import Storyboard
 
 QUOTE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*\}\}")
 
@@ -56,6 +59,36 @@ def quote_problem(name: str, context: dict[str, Any]) -> str | None:
     if isinstance(value, (dict, list)):
         return f"{{{{ {name} }}}} is a collection; quote one of its fields ({', '.join(_names(value)[:6])})"
     return None
+
+
+def context_shape(story: Storyboard) -> dict[str, Any]:
+    """The names and structure of `ncfvid.story.narration_context`, known without training (its values are
+    placeholders): what `validate` checks quotes against, with the rules `compile` applies."""
+    items = list(story.data.items)
+    missing = {
+        f"{user} x {item}": 0.0
+        for user, row in story.data.ratings.items()
+        for item, value in zip(items, row, strict=False)  # a ragged table is reported by its own rule
+        if value is None
+    }
+    from ncfvid.model.similarity import similar_users
+
+    users = list(story.data.ratings)
+    try:  # as `ncfvid.story.twins_of` finds them
+        twins = similar_users(list(story.data.ratings.values()), users.index(story.data.target.user), len(users) - 1)
+    except ValueError:  # a table the similarity cannot read: its own rule says why
+        twins = []
+    return {
+        "prediction": 0.0,
+        "target": {"user": "", "item": ""},
+        "rmse": 0.0,
+        "epochs": 0,
+        "first_loss": 0.0,
+        "final_loss": 0.0,
+        "predictions": missing,
+        "twins": [{"user": "", "similarity": 0.0} for _ in twins],
+        "title": "",
+    }
 
 
 def quotes(text: str) -> list[str]:

@@ -13,9 +13,8 @@ from typing import Any
 
 from ncfvid.components import component
 from ncfvid.fonts import check_texts
-from ncfvid.narration import quote_problem, quotes
+from ncfvid.narration import context_shape, quote_problem, quotes
 from ncfvid.schema import Storyboard
-from ncfvid.story import context_shape
 
 Loc = tuple[str | int, ...]
 Finding = tuple[Loc, str, str]  # (path, message, severity)

@@ -170,33 +170,6 @@ def narration_context(story: Storyboard, data: StoryData, result: TrainResult) -
     }
 
 
-def context_shape(story: Storyboard) -> dict[str, Any]:
-    """The names and structure of `narration_context`, known without training (its values are
-    placeholders): what `validate` checks quotes against, with the rules `compile` applies."""
-    items = list(story.data.items)
-    missing = {
-        f"{user} x {item}": 0.0
-        for user, row in story.data.ratings.items()
-        for item, value in zip(items, row, strict=False)  # a ragged table is reported by its own rule
-        if value is None
-    }
-    try:
-        twins = twins_of(story, story.data.target.user, top=len(story.users) - 1)
-    except ValueError:  # a table the similarity cannot read: its own rule says why
-        twins = []
-    return {
-        "prediction": 0.0,
-        "target": {"user": "", "item": ""},
-        "rmse": 0.0,
-        "epochs": 0,
-        "first_loss": 0.0,
-        "final_loss": 0.0,
-        "predictions": missing,
-        "twins": [{"user": "", "similarity": 0.0} for _ in twins],
-        "title": "",
-    }
-
-
 def completed_table(story: Storyboard, result: TrainResult) -> list[str]:
     """`ncfvid model`'s report: the ratings table with the predicted cells, the fit and the target."""
     items = list(story.data.items)

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from ncfvid.narration import NarrationError, quote_problem, render_narration
+from ncfvid.narration import NarrationError, context_shape, quote_problem, render_narration
 from ncfvid.pipeline import load, prepare
-from ncfvid.story import context_shape
 
 ROOT = Path(__file__).resolve().parent.parent
 NCFVID = Path(sys.executable).parent / "ncfvid"
