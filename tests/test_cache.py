@@ -209,6 +209,9 @@ def test_interrupted_render_breaks_nothing(copy: Path, sig: signal.Signals, jobs
     video = (out / "tiny.mp4").read_bytes()
     edit(copy, INTRO_LINE, "narration: A tiny test, interrupted.")
     edit(copy, ANSWER_LINE, "narration: Ann and Coffee, interrupted.")
+    # New pictures too: a narration-only edit reuses the kept animations and ends before the signal.
+    edit(copy, "          title: Tiny\n", "          title: Tiny, interrupted\n")
+    edit(copy, "only_target: true", "only_target: false")
     process = subprocess.Popen(
         [str(NCFVID), "render", "tiny.yaml", "--draft", "-q", "l", "-o", "out", "--jobs", jobs],
         cwd=copy,
@@ -276,3 +279,18 @@ def test_force_renders_everything_again(copy: Path) -> None:
     assert act_states(result.stdout) == {"intro": "done", "answer": "done"}
     assert clip_dirs(out).keys() == before.keys()
     assert frames(out / "tiny.mp4")
+
+
+def test_reused_animation_segments_keep_the_frame_clock(copy: Path, tmp_path: Path) -> None:
+    """Narration edits that keep a beat's pictures reuse its kept animation segments; the frames after
+    them fall where a full render puts them (a skipped play must advance Manim's clock by whole frames)."""
+    edit(copy, INTRO_LINE, "narration: A tiny test, with a longer line.")
+    edit(copy, ANSWER_LINE, "narration: Ann and Coffee, once more and slower.")
+    before = set(beat_folders(copy / "out"))
+    ncfvid(copy)
+    made = [json.loads((f / "drawn.json").read_text()) for f in set(beat_folders(copy / "out")) - before]
+    assert sum(m["animations_reused"] for m in made) >= 2, made  # the edited beats' pictures were kept
+    shutil.copy(copy / "tiny.yaml", tmp_path / "tiny.yaml")
+    ncfvid(tmp_path)
+    assert_same_video(copy / "out" / "tiny.mp4", tmp_path / "out" / "tiny.mp4")
+    assert (copy / "out" / "tiny.srt").read_bytes() == (tmp_path / "out" / "tiny.srt").read_bytes()

@@ -23,6 +23,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from manim import config
+
 from ncfvid.cacheguard import sealed
 from ncfvid.scenelib.fingerprint import stage_fingerprint
 from ncfvid.segmentstore import LISTING
@@ -35,6 +38,7 @@ class SegmentReuse:
         self.scene, self.folder, self.keys = scene, folder, keys
         self.plays: Counter[int] = Counter()  # animations met per beat
         self.pending: tuple[str, Any] | None = None
+        self.clock = 0.0  # the renderer's time when the pending play began
         self.drawn: list[dict[str, Any]] = []  # {beat, key, file}: to keep once Manim wrote them
         self.reused: Counter[int] = Counter()
 
@@ -53,6 +57,7 @@ class SegmentReuse:
         key = hashlib.sha256(made_of.encode()).hexdigest()[:32]
         kept = self.folder / f"{key}.mp4"
         if sealed(kept):  # whole, as kept (a damaged segment is drawn again, and replaced)
+            self.clock = scene.renderer.time
             scene.renderer.skip_animations = True  # the stage plays to its end; no frame is drawn
             self.pending = ("reuse", kept)
         else:
@@ -66,11 +71,22 @@ class SegmentReuse:
         self.pending = None
         writer = self.scene.renderer.file_writer
         if kind == "reuse":
+            self.advance_clock_as_drawn()
             writer.partial_movie_files[-1] = str(value)
             writer.sections[-1].partial_movie_files[-1] = str(value)
             self.reused[self.scene.beat_index] += 1
         elif writer.partial_movie_files and writer.partial_movie_files[-1]:
             self.drawn.append({"beat": self.scene.beat_index, "key": value, "file": writer.partial_movie_files[-1]})
+
+    def advance_clock_as_drawn(self) -> None:
+        """A skipped play moves Manim's clock by its exact length; a drawn one by whole frames, one
+        `dt` at a time. Later holds are timed from the clock, so it must read as if drawn."""
+        renderer = self.scene.renderer
+        dt = 1 / renderer.camera.frame_rate
+        clock = self.clock
+        for _ in range(len(np.arange(0, self.scene.duration, 1 / config["frame_rate"]))):
+            clock += dt
+        renderer.time = clock
 
     def write(self, folder: Path, scene_name: str) -> None:
         """The listing the render job reads once Manim has finished writing every segment."""
