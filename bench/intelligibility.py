@@ -42,12 +42,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))  # tests/srt.py reads SRT back
 
 import yaml  # noqa: E402
 from render import Watch, edit_narration, git_revision, timed  # noqa: E402  (bench/render.py)
+from srt import read_srt  # noqa: E402  (tests/srt.py)
 
 from ncfvid.speech.entries import synthesis_count  # noqa: E402
-from ncfvid.subtitles import Cue, read_srt  # noqa: E402
+from ncfvid.subtitles import Cue  # noqa: E402
 
 NCFVID = Path(sys.executable).parent / "ncfvid"
 RESULTS = ROOT / "bench" / "results.md"
