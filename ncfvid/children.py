@@ -3,6 +3,7 @@ can stop them all. Imports nothing heavy: both the renderer and the check use it
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -37,3 +38,14 @@ class Children:
         with self._lock:
             for process in self._running:
                 process.kill()
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` is running (a dead writer's leftovers may be swept)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ncfvid.children import alive
 from ncfvid.diagnostics import UserError
 
 LOCK_FILE = ".ncfvid.lock"
@@ -106,21 +107,11 @@ def sweep(folder: Path) -> list[Path]:
         removed.append(path)
     for path in folder.glob(".*.tmp"):
         match = _ATOMIC_TMP.match(path.name)
-        if match and not _alive(int(match.group(1))):
+        if match and not alive(int(match.group(1))):
             removed.append(path)
     for path in removed:
         path.unlink(missing_ok=True)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # it exists, owned by someone else
-    return True
 
 
 def remove(paths: list[Path], what: str) -> tuple[int, int]:

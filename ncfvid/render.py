@@ -39,7 +39,7 @@ from ncfvid.cachekeys import (  # noqa: F401 - re-exported: they lived here befo
     split_beats,
     split_module,
 )
-from ncfvid.children import Children
+from ncfvid.children import Children, alive
 from ncfvid.diagnostics import UserError
 from ncfvid.files import write_atomic
 from ncfvid.forkserver import MANIM, ForkServer, start_process
@@ -383,15 +383,5 @@ def _remove_abandoned_work(render_plan: RenderPlan) -> None:
     for folder in {clip.folder.parent for clip in render_plan.clips}:
         for work in folder.glob(".tmp-*"):
             match = re.search(r"-(\d+)-\d+$", work.name)
-            if match and not _alive(int(match.group(1))):
+            if match and not alive(int(match.group(1))):
                 shutil.rmtree(work, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ncfvid.cacheguard import seal, sealed
+from ncfvid.children import alive
 from ncfvid.files import write_atomic
 from ncfvid.speech import cached_audio_ok
 
@@ -95,17 +96,6 @@ def claim_entry(folder: Path, input_data: Mapping[str, Any]) -> Iterator[bool]:
         yield not entry.is_file()
     finally:
         lock.unlink(missing_ok=True)
-
-
-def alive(pid: int) -> bool:
-    """Whether process `pid` is running."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
 
 
 def note_synthesis(folder: Path, audio: str) -> None:

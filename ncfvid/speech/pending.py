@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ncfvid.speech.entries import alive
+from ncfvid.children import alive
 
 PENDING = "pending"  # <store>/pending/<pid>.txt: entry file names a render is still synthesising
 
