@@ -460,6 +460,15 @@ def clean(storyboard: Path, out: Path | None) -> None:
     click.echo(f"removed {cache}: {files} files, {size / 1e6:.1f} MB")
 
 
+def usage_line(err: click.exceptions.UsageError) -> str:
+    """A bad command line as one line: what is wrong, the command's usage, where the options are listed."""
+    if err.ctx is None:
+        return f"ncfvid: error: {err.format_message()} (ncfvid --help lists the commands)"
+    path = err.ctx.command_path
+    usage = " ".join([path, *err.ctx.command.collect_usage_pieces(err.ctx)])
+    return f"{path}: error: {err.format_message()} (usage: {usage}; {path} --help lists the options)"
+
+
 def main() -> None:
     """Entry point of the `ncfvid` command."""
     try:
@@ -468,7 +477,7 @@ def main() -> None:
         echo_err("aborted")
         sys.exit(130)
     except click.exceptions.UsageError as err:
-        err.show()
+        echo_err(usage_line(err))
         sys.exit(EXIT_USAGE)
     except click.exceptions.ClickException as err:
         err.show()

@@ -81,7 +81,14 @@ def test_validate_broken_github(broken: Path) -> None:
 def test_usage_error_exits_2(args: tuple[str, ...]) -> None:
     result = run(*args)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "Usage" in result.stderr or "Error" in result.stderr
+    assert result.stderr.count("\n") == 1 and ": error: " in result.stderr, result.stderr
+
+
+def test_an_unknown_output_format_is_one_line() -> None:
+    result = run("render", "tests/data/tiny.yaml", "--format", "avi")
+    assert result.returncode == 2
+    assert result.stderr.startswith("ncfvid render: error: Invalid value for '--format': 'avi' is not one of")
+    assert result.stderr.count("\n") == 1, result.stderr
 
 
 def test_schema_has_descriptions() -> None:

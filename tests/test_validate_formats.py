@@ -162,7 +162,8 @@ def test_strict_on_a_clean_storyboard_still_passes() -> None:
 def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
     result = run(*args)
     assert result.returncode == 2
-    assert "Usage: ncfvid validate" in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr  # one line: what is wrong, the usage, where help is
+    assert "usage: ncfvid validate [OPTIONS] STORYBOARDS" in result.stderr
     assert "Traceback" not in result.stderr
 
 
