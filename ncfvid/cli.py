@@ -17,6 +17,7 @@ from ncfvid.clishared import (
     EXIT_OK,
     EXIT_USAGE,
     FORMAT,
+    JOBS,
     OUTPUT,
     STORYBOARD,
     STRICT,
@@ -86,13 +87,7 @@ def validate(storyboards: tuple[Path, ...], fmt: str, strict: bool) -> None:
     default=None,
     help="The quality whose resolution decides how small text may be (default: the storyboard's).",
 )
-@click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(1, 64),
-    default=None,
-    help="Manim processes at once, sharing the acts (default: cores).",
-)
+@JOBS
 @click.option("--lang", "language", default=None, help="Check a translation (storyboards/STEM.LANG.yaml).")
 @OUTPUT
 @TEMPLATES
@@ -152,13 +147,7 @@ def check_(
     help="The sheet to write (default: output/STEM/STEM-storyboard.png).",
 )
 @click.option("--columns", type=click.IntRange(1, 12), default=4, show_default=True, help="Panels per row.")
-@click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(1, 64),
-    default=None,
-    help="Manim processes at once, sharing the acts (default: cores).",
-)
+@JOBS
 @TEMPLATES
 @ASPECT
 @user_errors

@@ -40,6 +40,14 @@ def _use_aspect(ctx: click.Context, param: click.Parameter, value: str | None) -
     pipeline.ASPECT_OVERRIDE[0] = value  # every storyboard this command loads (see pipeline.with_aspect)
 
 
+JOBS = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Manim processes at once, sharing the acts (default: cores).",
+)
+
 ASPECT = click.option(
     "--aspect",
     type=click.Choice(["16:9", "9:16", "1:1"]),
