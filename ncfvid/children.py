@@ -11,33 +11,36 @@ from contextlib import contextmanager
 
 
 class Children:
-    """A thread-safe set of running child processes."""
+    """A thread-safe set of running child processes, each in a group (the storyboard it works for, so
+    that stopping one storyboard of several stops its processes only)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._running: set[subprocess.Popen[bytes]] = set()
+        self._running: dict[subprocess.Popen[bytes], str] = {}
 
-    def add(self, process: subprocess.Popen[bytes]) -> None:
+    def add(self, process: subprocess.Popen[bytes], group: str = "") -> None:
         with self._lock:
-            self._running.add(process)
+            self._running[process] = group
 
     def discard(self, process: subprocess.Popen[bytes]) -> None:
         with self._lock:
-            self._running.discard(process)
+            self._running.pop(process, None)
 
     @contextmanager
-    def running(self, process: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
-        """Count `process` as running for the duration of the block."""
-        self.add(process)
+    def running(self, process: subprocess.Popen[bytes], group: str = "") -> Iterator[subprocess.Popen[bytes]]:
+        """Count `process` as running (in `group`) for the duration of the block."""
+        self.add(process, group)
         try:
             yield process
         finally:
             self.discard(process)
 
-    def kill_all(self) -> None:
+    def kill_all(self, group: str | None = None) -> None:
+        """Kill the running processes (of `group` only, if given)."""
         with self._lock:
-            for process in self._running:
-                process.kill()
+            for process, its_group in self._running.items():
+                if group is None or its_group == group:
+                    process.kill()
 
 
 def alive(pid: int) -> bool:

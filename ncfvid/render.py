@@ -19,13 +19,8 @@ import json
 import os
 import re
 import shutil
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -123,9 +118,10 @@ def render_job(
     out: Path,
     log_dir: Path,
     server: ForkServer | None = None,
+    group: str = "",
 ) -> float:
     """Draw the job's beats with Manim into the cache, forked from `server` if there is one (else in
-    a new process); returns seconds taken. Raises UserError on failure."""
+    a new process); returns seconds taken. Raises UserError on failure. `stop_renders(group)` kills it."""
     started = time.perf_counter()
     cache = job.clips[0].folder.parent
     cache.mkdir(parents=True, exist_ok=True)
@@ -155,7 +151,7 @@ def render_job(
         with log_path.open("w", encoding="utf-8") as log:
             command = [sys.executable, "-m", "manim", *arguments]
             manim = start_process(server, MANIM, ["manim", *arguments], command, scene.to_env(), work, log)
-            with _RUNNING.running(manim):
+            with _RUNNING.running(manim, group):
                 try:
                     manim.wait()
                 finally:
@@ -271,60 +267,10 @@ def _last_error_line(log_path: Path) -> str:
     return "see the log"
 
 
-def stop_renders() -> None:
-    """Kill every running Manim render (their threads clean up and report them failed or stopped)."""
-    _RUNNING.kill_all()
-
-
-def render_jobs(
-    render_plan: RenderPlan,
-    module_path: Path,
-    settings: RenderSettings,
-    out: Path,
-    report: Callable[..., None],
-    abort: threading.Event | None = None,
-    server: ForkServer | None = None,
-) -> None:
-    """Run the plan's jobs, up to `settings.jobs` at a time; report each act once it is cached,
-    rendering (its first job started), done or failed (its last job ended). Once `abort` is set no
-    further job starts (whoever sets it stops the running ones, see `stop_renders`). The Manim runs
-    are forked from `server` if given (see `start_fork_server`), else started as new processes."""
-    stopping = abort if abort is not None else threading.Event()
-    acts = list(dict.fromkeys(clip.act_id for clip in render_plan.clips))
-    pending = {act: sum(1 for job in render_plan.jobs if job.act_id == act) for act in acts}
-    began: dict[str, float] = {}
-    failed: set[str] = set()
-    lock = threading.Lock()
-    for act in acts:
-        if not pending[act]:
-            report(act, "cached", None)
-    log_dir = out / "logs"
-
-    def run(job: ActJob) -> None:
-        if stopping.is_set():
-            return
-        with lock:
-            first = job.act_id not in began
-            began.setdefault(job.act_id, time.perf_counter())
-        if first:
-            report(job.act_id, "rendering", None, log=log_dir / job.log_name)
-        try:
-            render_job(job, module_path, settings, out, log_dir, server)
-        except UserError:
-            with lock:
-                pending[job.act_id] -= 1
-                failed.add(job.act_id)
-            state = "stopped" if stopping.is_set() else "failed"
-            report(job.act_id, state, time.perf_counter() - began[job.act_id], log=log_dir / job.log_name)
-            raise
-        with lock:
-            pending[job.act_id] -= 1
-            last = pending[job.act_id] == 0 and job.act_id not in failed
-        if last:
-            report(job.act_id, "done", time.perf_counter() - began[job.act_id])
-
-    _remove_abandoned_work(render_plan)
-    _run_all(render_plan.jobs, run, settings, stopping)
+def stop_renders(group: str | None = None) -> None:
+    """Kill every running Manim render (of `group` only, if given); their threads clean up and report
+    them failed or stopped."""
+    _RUNNING.kill_all(group)
 
 
 def start_fork_server() -> ForkServer | None:
@@ -334,51 +280,7 @@ def start_fork_server() -> ForkServer | None:
     return ForkServer(importable(dict(os.environ)))
 
 
-def _run_all(
-    todo: Sequence[ActJob], run: Callable[[ActJob], None], settings: RenderSettings, stopping: threading.Event
-) -> None:
-    with _sigterm_interrupts():
-        if settings.jobs <= 1 or len(todo) <= 1:
-            for job in todo:
-                run(job)
-            return
-        with ThreadPoolExecutor(max_workers=settings.jobs) as pool:
-            futures = [pool.submit(run, job) for job in todo]
-            errors = []
-            try:
-                for future in futures:
-                    try:
-                        future.result()
-                    except UserError as err:
-                        errors.extend(err.diagnostics)
-            except BaseException:
-                stopping.set()
-                pool.shutdown(wait=False, cancel_futures=True)  # start no further job
-                stop_renders()  # and stop the running ones
-                raise
-            if errors:
-                raise UserError(errors)
-
-
-@contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """While rendering, SIGTERM (CI timeouts, `kill`) unwinds like Ctrl-C: each Manim child is killed
-    and its unfinished work folder removed, instead of the process vanishing mid-write."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _remove_abandoned_work(render_plan: RenderPlan) -> None:
+def remove_abandoned_work(render_plan: RenderPlan) -> None:
     """Remove work folders (`.tmp-<beat>-<pid>-<ns>`) left by renders that were killed outright."""
     for folder in {clip.folder.parent for clip in render_plan.clips}:
         for work in folder.glob(".tmp-*"):

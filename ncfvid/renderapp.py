@@ -101,7 +101,7 @@ def render_project(
 ) -> None:
     """Render the plan's missing beats (the layout check beside them), join the video, report it."""
     from ncfvid.progress import RenderProgress
-    from ncfvid.render import render_jobs
+    from ncfvid.rendertask import render_jobs
 
     started = time.perf_counter()
     settings = options.settings(project)
