@@ -20,6 +20,7 @@ from ncfvid.clishared import (
     JOBS,
     OUTPUT,
     STORYBOARD,
+    STORYBOARDS,
     STRICT,
     TEMPLATES,
     echo_err,
@@ -58,26 +59,50 @@ def validate(storyboards: tuple[Path, ...], fmt: str, strict: bool) -> None:
     Example:
       ncfvid validate storyboards/*.yaml --format github
     """
+    from ncfvid.files import display_name
     from ncfvid.pipeline import load
     from ncfvid.translation import load_translation, translated_storyboard
 
     diagnostics: list[Diagnostic] = []
+    each: list[tuple[str, list[Diagnostic]]] = []  # per storyboard, for the summary lines
     for path in storyboards:
         translation = translated_storyboard(path)  # storyboards/ncf.de.yaml beside storyboards/ncf.yaml
         try:
             loaded = load_translation(*translation) if translation else load(path)
-            diagnostics.extend(loaded.warnings)
+            found = list(loaded.warnings)
         except UserError as err:
-            diagnostics.extend(err.diagnostics)
+            found = list(err.diagnostics)
+        diagnostics.extend(found)
+        each.append((display_name(path), found))
     failed = emit(diagnostics, fmt, strict)
-    if not failed and fmt == "text":
-        click.echo(f"{len(storyboards)} storyboard{'s' if len(storyboards) != 1 else ''} valid")
+    if fmt == "text":
+        _summaries([(name, _failed(found, strict), found) for name, found in each], strict, "valid")
     sys.exit(EXIT_INVALID if failed else EXIT_OK)
 
 
+def _failed(diagnostics: list[Diagnostic], strict: bool) -> bool:
+    return any(d.severity == "error" or strict for d in diagnostics)
+
+
+def _summaries(results: list[tuple[str, bool, list[Diagnostic]]], strict: bool, ok: str) -> None:
+    """The last lines of `validate` and `check`: with several storyboards one line each (`ok`, or
+    its problems), then how many passed; with one, `1 storyboard valid` when it is."""
+    from ncfvid.course import problems
+
+    bad = sum(1 for _, failed, _ in results if failed)
+    if len(results) > 1:
+        for name, failed, found in results:
+            click.echo(f"{name}: {problems(found, strict) if failed else ok}")
+    count = f"{len(results)} storyboard{'s' if len(results) != 1 else ''}"
+    if not bad:
+        click.echo(f"{count} {ok}")
+    elif len(results) > 1:
+        click.echo(f"{bad} of {count} failed")
+
+
 @cli.command(name="check")
-@STORYBOARD
-@click.option("--act", "acts", multiple=True, help="Check only this act (repeatable).")
+@STORYBOARDS
+@click.option("--act", "acts", multiple=True, help="Check only this act (repeatable; of each storyboard).")
 @FORMAT
 @STRICT
 @click.option(
@@ -88,12 +113,14 @@ def validate(storyboards: tuple[Path, ...], fmt: str, strict: bool) -> None:
     help="The quality whose resolution decides how small text may be (default: the storyboard's).",
 )
 @JOBS
-@click.option("--lang", "language", default=None, help="Check a translation (storyboards/STEM.LANG.yaml).")
+@click.option(
+    "--lang", "language", default=None, help="Check a translation (storyboards/STEM.LANG.yaml); 'all': every one."
+)
 @OUTPUT
 @TEMPLATES
 @ASPECT
 def check_(
-    storyboard: Path,
+    storyboards: tuple[Path, ...],
     acts: tuple[str, ...],
     fmt: str,
     strict: bool,
@@ -108,30 +135,51 @@ def check_(
 
     Each act's scene runs with a silent draft voice and without drawing frames; at the end of every
     beat what is on screen is measured. Problems are reported at the beat in the storyboard.
-    Exit 0 when there are none, 1 when there are (or the storyboard is invalid).
+    Exit 0 when there are none, 1 when there are (or a storyboard is invalid). Several storyboards
+    are checked in turn, each with a summary line (a translation file is checked as `--lang` does;
+    `-o DIR` with several: DIR/STEM).
 
     \b
     Examples:
       ncfvid check storyboards/ncf.yaml
+      ncfvid check storyboards/*.yaml
       ncfvid check storyboards/ncf.yaml --act architecture --format github
       ncfvid check storyboards/ncf.yaml --lang de
     """
     from ncfvid.check import check as run_check
+    from ncfvid.course import problems, targets
+    from ncfvid.render import start_fork_server
 
-    result = None
     try:
-        options = {"quality": quality, "out": out, "template_dirs": template_dirs, "jobs": jobs}
-        result = run_check(storyboard, acts, language=language, **options)
-        diagnostics = result.diagnostics
+        chosen = targets(storyboards, language, out)
     except UserError as err:
-        diagnostics = err.diagnostics
+        emit(err.diagnostics, fmt, strict)
+        sys.exit(EXIT_INVALID)
+    # Several storyboards: their check processes fork from one server that imported Manim once.
+    server = start_fork_server() if len(chosen) > 1 else None
+    if server is not None:
+        click.get_current_context().call_on_close(server.close)
+    diagnostics: list[Diagnostic] = []
+    lines: list[tuple[str, bool]] = []  # each storyboard's summary line, and whether it failed
+    for target in chosen:
+        try:
+            options = {"quality": quality, "out": target.out, "template_dirs": template_dirs, "jobs": jobs}
+            result = run_check(target.storyboard, acts, language=target.language, server=server, **options)
+            found = result.diagnostics
+            name = result.prepared.loaded.yaml.filename if result.prepared else target.name
+            ok = f"{result.beats} beats in {len(result.runs)} acts, no layout problems ({result.seconds:.1f} s)"
+        except UserError as err:
+            found, ok, name = err.diagnostics, "", target.name
+        diagnostics.extend(found)
+        passed = bool(ok) and not _failed(found, strict)
+        lines.append((f"{name}: {ok if passed else problems(found, strict)}", passed))
     failed = emit(diagnostics, fmt, strict)
-    if not failed and fmt == "text" and result is not None:
-        loaded = result.prepared.loaded if result.prepared else None
-        name = loaded.yaml.filename if loaded else str(storyboard)
-        click.echo(
-            f"{name}: {result.beats} beats in {len(result.runs)} acts, no layout problems ({result.seconds:.1f} s)"
-        )
+    if fmt == "text":
+        bad = sum(1 for _, passed in lines if not passed)
+        if len(lines) > 1 or not failed:
+            click.echo("\n".join(line for line, _ in lines))
+        if len(lines) > 1:
+            click.echo(f"{bad} of {len(lines)} storyboards failed" if bad else f"{len(lines)} storyboards checked")
     sys.exit(EXIT_INVALID if failed else EXIT_OK)
 
 

@@ -16,6 +16,7 @@ from ncfvid.diagnostics import Diagnostic, UserError, finalize, format_github, f
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 STORYBOARD = click.argument("storyboard", type=click.Path(path_type=Path, dir_okay=False))
+STORYBOARDS = click.argument("storyboards", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 OUTPUT = click.option(
     "-o",
     "--output",

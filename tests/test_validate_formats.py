@@ -170,7 +170,13 @@ def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
 def test_several_files_report_errors_from_each() -> None:
     result = run(ANNE, TINY, LAYERS)
     assert result.returncode == 1
-    assert result.stdout == ""
+    # one summary line per storyboard, in the order named, then how many failed
+    assert result.stdout.splitlines() == [
+        f"{ANNE}: 1 error, 0 warnings",
+        f"{TINY}: valid",
+        f"{LAYERS}: 1 error, 0 warnings",
+        "2 of 3 storyboards failed",
+    ]
     heads = re.findall(r"^(\S+?):(\d+):(\d+): (error|warning): ", result.stderr, re.M)
     assert [(file, severity) for file, _, _, severity in heads] == [(LAYERS, "error"), (ANNE, "error")]
     assert result.stderr.rstrip().endswith("2 errors, 0 warnings")
@@ -179,7 +185,9 @@ def test_several_files_report_errors_from_each() -> None:
 def test_several_valid_files() -> None:
     result = run(NCF, TINY, "storyboards/bookclub.yaml")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "3 storyboards valid\n"
+    assert result.stdout.splitlines() == [f"{NCF}: valid", f"{TINY}: valid", "storyboards/bookclub.yaml: valid"] + [
+        "3 storyboards valid"
+    ]
     assert result.stderr == ""
 
 

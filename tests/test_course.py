@@ -1,0 +1,65 @@
+"""A course: several storyboards in one `check` (and `validate`, see test_validate_formats.py) command,
+each with its findings at its file:line and a summary line of its own."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ncfvid.course import targets
+
+ROOT = Path(__file__).resolve().parent.parent
+NCFVID = Path(sys.executable).parent / "ncfvid"
+TINY = "tests/data/tiny.yaml"
+TINY_DE = "tests/data/tiny.de.yaml"
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(NCFVID), *args], capture_output=True, text=True, cwd=cwd, timeout=300, check=False)
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    """tiny.yaml with an unknown target user (an error at line 20)."""
+    text = (ROOT / TINY).read_text(encoding="utf-8")
+    path = tmp_path / "broken.yaml"
+    path.write_text(text.replace("target: {user: Ann,", "target: {user: Anne,"), encoding="utf-8")
+    return path
+
+
+def test_targets_treat_a_translation_as_its_storyboard_in_that_language(tmp_path: Path) -> None:
+    found = targets([ROOT / TINY, ROOT / TINY_DE, ROOT / "storyboards/ncf.yaml"], None, tmp_path)
+    assert [(t.storyboard.name, t.language, t.out) for t in found] == [
+        ("tiny.yaml", None, tmp_path / "tiny"),  # several storyboards: -o DIR holds DIR/<stem>
+        ("tiny.yaml", "de", tmp_path / "tiny"),
+        ("ncf.yaml", None, tmp_path / "ncf"),
+    ]
+    # one storyboard (and its translation): -o is its folder, as always; --lang de names it once
+    alone = targets([ROOT / TINY, ROOT / TINY_DE], "de", tmp_path)
+    assert [(t.language, t.out) for t in alone] == [("de", tmp_path)]
+
+
+def test_storyboards_that_would_share_a_folder_are_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "other").mkdir()
+    twin = tmp_path / "other" / "tiny.yaml"
+    twin.write_text((ROOT / TINY).read_text(encoding="utf-8"), encoding="utf-8")
+    result = run("check", TINY, str(twin))
+    assert result.returncode == 2
+    assert "would both render into the folder tiny" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_check_several_storyboards(tmp_path: Path, broken: Path) -> None:
+    result = run("check", TINY, str(broken), TINY_DE, "-o", str(tmp_path / "course"))
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"{TINY}: 4 beats in 2 acts, no layout problems")
+    assert lines[1] == f"{broken}: 1 error, 0 warnings"
+    assert lines[2].startswith(f"{TINY_DE}: 4 beats in 2 acts, no layout problems")  # as `--lang de`
+    assert lines[3] == "1 of 3 storyboards failed"
+    assert f"{broken}:20:18: error: data.target.user: 'Anne' is not a user" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "course" / "tiny" / "cache" / "check").is_dir()  # each in its own folder
