@@ -143,6 +143,27 @@ def code_only(source: str) -> str:
     return re.sub(r"^[ \t]*#.*(?:\n|$)", "", source, flags=re.M)
 
 
+_IMPORTS = re.compile(r"^(?:from [\w.]+ import (?:\([^)]*\)|[^\n]*)|import [^\n]*)\n", re.M)
+
+
+def shared_head(head: str) -> str:
+    """The module's shared head for the keys of beat clips: without comments and without its
+    imports. The compiler imports the names the whole module uses, so the imports change with the
+    other acts; each name is bound the same way whatever else is imported, and the library hash
+    holds what they are."""
+    return _IMPORTS.sub("", code_only(head))
+
+
+_ACT_HEAD = re.compile(r'^class Act\w*\(Story\):\n(?:[ \t]+""".*?"""\n)?', re.M | re.S)
+
+
+def act_neutral(code: str) -> str:
+    """An act's code without its class name and docstring (its place, id and title: they name the
+    scene and the chapter, never change a pixel), so that an act keeps its clips when it moves in its
+    storyboard, and two storyboards that share an act's code share its clips."""
+    return _ACT_HEAD.sub("class Act(Story):\n", code, count=1)
+
+
 def file_hash(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

@@ -3,7 +3,9 @@ can stop them all. Imports nothing heavy: both the renderer and the check use it
 
 from __future__ import annotations
 
+import hashlib
 import os
+import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -52,3 +54,25 @@ def alive(pid: int) -> bool:
     except OSError:
         return True  # exists, owned by someone else
     return True
+
+
+# This machine, in the names of work folders and claims a process leaves in a cache that other
+# machines may share (over NFS): a process id says nothing about another machine's processes.
+HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def owner_tag() -> str:
+    """This process as the owner of a claim in a shared folder: `<host>:<pid>`."""
+    return f"{HOST}:{os.getpid()}"
+
+
+def owner_alive(tag: str) -> bool:
+    """Whether the owner `owner_tag()` wrote (or a plain pid) may still be running: another
+    machine's process always may (its claims expire by time instead)."""
+    host, _, pid = tag.strip().rpartition(":")
+    if host and host != HOST:
+        return True
+    try:
+        return alive(int(pid))
+    except ValueError:
+        return False

@@ -13,6 +13,7 @@ import click
 
 from ncfvid.clishared import (
     ASPECT,
+    CACHE,
     EXIT_INVALID,
     EXIT_OK,
     EXIT_USAGE,
@@ -286,12 +287,14 @@ def compile_(storyboard: Path, out: Path | None, language: str | None, template_
     default=None,
     help="Render a translation (storyboards/STEM.LANG.yaml) to output/STEM/STEM.LANG.mp4; 'all': every one.",
 )
+@CACHE
 @TEMPLATES
 @ASPECT
 @user_errors
 def render(
     storyboard: Path,
     language: str | None,
+    cache: Path | None,
     quality: str | None,
     acts: tuple[str, ...],
     out: Path | None,
@@ -325,7 +328,7 @@ def render(
       ncfvid render storyboards/ncf.yaml --act architecture --format gif
       ncfvid render storyboards/ncf.yaml --lang de
     """
-    from ncfvid.folders import render_lock
+    from ncfvid.folders import cache_lock, render_lock
     from ncfvid.project import Project
     from ncfvid.render import start_fork_server
     from ncfvid.renderapp import RenderOptions, dry_run_lines, plan_render, render_project
@@ -341,9 +344,13 @@ def render(
     if server is not None:
         click.get_current_context().call_on_close(server.close)
     for each in requested_languages(storyboard, language):
-        project = Project.open(storyboard, acts=acts, out=out, template_dirs=template_dirs, warn=warn, language=each)
+        project = Project.open(
+            storyboard, acts=acts, out=out, template_dirs=template_dirs, warn=warn, language=each, cache=cache
+        )
         if not dry_run:  # one render at a time in a folder: a second one waits, then finds the work done
             click.get_current_context().with_resource(render_lock(project.folder, notice=not quiet))
+            if project.shared_cache is not None:  # shared with other renders; `clean` waits for them
+                click.get_current_context().with_resource(cache_lock(project.shared_cache, notice=not quiet))
         render_plan = plan_render(project, options, dry_run=dry_run)
         if dry_run:  # no layout check, no rendering: only what would render
             click.echo("\n".join(dry_run_lines(project, render_plan, force)))
@@ -474,27 +481,35 @@ def model(storyboard: Path) -> None:
 @cli.command()
 @STORYBOARD
 @OUTPUT
+@CACHE
 @user_errors
-def clean(storyboard: Path, out: Path | None) -> None:
+def clean(storyboard: Path, out: Path | None, cache: Path | None) -> None:
     """Remove a storyboard's render cache (beat clips with their sound and captions, synthesised
     speech, parsed texts, drawn animations, the trained model); keeps the video and what is published
-    beside it. Says what it removed, or what it could not remove and why.
+    beside it. Says what it removed, or what it could not remove and why. With a shared cache folder
+    (--cache, $NCFVID_CACHE) that folder is emptied too, for every storyboard that uses it, once the
+    renders using it have finished.
 
     \b
     Example:
       ncfvid clean storyboards/ncf.yaml
     """
-    from ncfvid.folders import remove, render_lock
+    from ncfvid.folders import LOCK_FILE, cache_folder, cache_lock, remove, render_lock
     from ncfvid.pipeline import load, output_dir
 
     folder = output_dir(load(storyboard), out)
-    cache = folder / "cache"
-    if not cache.exists():
-        click.echo(f"{cache}: nothing to remove (no cache)")
+    own, shared = folder / "cache", cache_folder(folder, cache)
+    if not own.exists() and not shared.exists():
+        click.echo(f"{own}: nothing to remove (no cache)")
         return
-    with render_lock(folder):  # not under a render's feet
-        files, size = remove([cache], "the cache")
-    click.echo(f"removed {cache}: {files} files, {size / 1e6:.1f} MB")
+    if own.exists():
+        with render_lock(folder):  # not under a render's feet
+            files, size = remove([own], "the cache")
+        click.echo(f"removed {own}: {files} files, {size / 1e6:.1f} MB")
+    if shared != own and shared.exists():
+        with cache_lock(shared, exclusive=True):  # after the renders that use it
+            files, size = remove([p for p in shared.iterdir() if p.name != LOCK_FILE], "the shared cache")
+        click.echo(f"removed the contents of {shared}: {files} files, {size / 1e6:.1f} MB")
 
 
 def usage_line(err: click.exceptions.UsageError) -> str:

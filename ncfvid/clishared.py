@@ -24,6 +24,14 @@ OUTPUT = click.option(
     type=click.Path(path_type=Path, file_okay=False),
     help="Output folder (default: output/STEM).",
 )
+CACHE = click.option(
+    "--cache",
+    "cache",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="A cache folder of beat clips, speech and parsed texts shared by several storyboards "
+    "(default: $NCFVID_CACHE, else OUTPUT/cache).",
+)
 FORMAT = click.option(
     "--format",
     "fmt",

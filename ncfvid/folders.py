@@ -27,6 +27,7 @@ from ncfvid.children import alive
 from ncfvid.diagnostics import UserError
 
 LOCK_FILE = ".ncfvid.lock"
+CACHE_ENV = "NCFVID_CACHE"  # a cache folder shared by several storyboards (`--cache` says it too)
 # Errors that mean "this folder cannot take what is written to it", not a bug.
 FOLDER_ERRNOS = {
     errno.ENOSPC: "the disk is full",
@@ -39,17 +40,28 @@ FOLDER_ERRNOS = {
 }
 
 
-def check_output_folder(folder: Path) -> None:
+def cache_folder(folder: Path, override: Path | None = None) -> Path:
+    """Where a storyboard's content-addressed cache lives (beat clips, speech, parsed texts, drawn
+    animations): `override` (`--cache`), else $NCFVID_CACHE, else `<folder>/cache`. UserError naming
+    it when it cannot be written."""
+    chosen = override if override is not None else os.environ.get(CACHE_ENV) or None
+    if chosen is None:
+        return folder / "cache"
+    check_output_folder(Path(chosen), "the cache folder", "--cache")
+    return Path(chosen)
+
+
+def check_output_folder(folder: Path, what: str = "the output folder", option: str = "-o") -> None:
     """Raise UserError (naming `folder`) unless `folder` is, or can be made as, a writable folder."""
     path = Path(folder)
     while not path.exists() and not path.is_symlink() and path != path.parent:
         path = path.parent
     if path.exists() and not path.is_dir():
-        message = f"cannot use {folder} as the output folder: {path} is a file, not a folder; choose another with -o"
+        message = f"cannot use {folder} as {what}: {path} is a file, not a folder; choose another with {option}"
         raise UserError.single(str(folder), message)
     if not os.access(path, os.W_OK | os.X_OK):
         why = "it is read-only" if path == Path(folder) else f"{path} is read-only"
-        message = f"cannot write to the output folder {folder}: {why}; make it writable or choose another with -o"
+        message = f"cannot write to {what} {folder}: {why}; make it writable or choose another with {option}"
         raise UserError.single(str(folder), message)
 
 
@@ -94,6 +106,28 @@ def render_lock(folder: Path, notice: bool = True) -> Iterator[None]:
 
 
 _held: set[Path] = set()  # the folders whose lock this process holds
+
+
+@contextmanager
+def cache_lock(cache: Path, *, exclusive: bool = False, notice: bool = True) -> Iterator[None]:
+    """Hold a cache folder shared by several storyboards: renders share it (each writes whole entries
+    by atomic renames, so any number may write at once, also from other machines over NFS, where
+    Linux maps `flock` to a lock of the server's); `ncfvid clean` holds it alone, so it never removes
+    entries under a render's feet."""
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / LOCK_FILE, "a+") as lock:
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        try:
+            fcntl.flock(lock, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if notice:
+                what = "renders using" if exclusive else "`ncfvid clean` of"
+                print(f"ncfvid: waiting for the {what} the cache {cache} to finish…", file=sys.stderr, flush=True)
+            fcntl.flock(lock, mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 _ATOMIC_TMP = re.compile(r"^\..+\.(\d+)\.tmp$")  # ncfvid.files.write_atomic's temporary files

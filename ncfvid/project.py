@@ -45,6 +45,7 @@ class Project:
     acts: tuple[ActScene, ...]
     template_dirs: tuple[Path, ...] = ()
     named: bool = False  # the command named its acts (else: all of them)
+    shared_cache: Path | None = None  # a cache folder shared with other storyboards (`--cache`)
     _module: list[str] = field(default_factory=list, repr=False, compare=False)  # the compiled module, once
 
     @classmethod
@@ -57,9 +58,13 @@ class Project:
         template_dirs: tuple[Path, ...] = (),
         warn: Callable[[Diagnostic], None] | None = None,
         language: str | None = None,
+        cache: Path | None = None,
     ) -> Project:
         """Validate and prepare `storyboard` (its translation into `language`, if given); UserError for
-        an invalid one or an unknown act id. `warn` is given each of the storyboard's warnings."""
+        an invalid one or an unknown act id. `warn` is given each of the storyboard's warnings.
+        `cache`: the content-addressed cache folder (default: $NCFVID_CACHE, else <folder>/cache)."""
+        from ncfvid.folders import cache_folder
+
         if language is not None:
             from ncfvid.translation import load_translation
 
@@ -71,7 +76,16 @@ class Project:
         chosen = select_acts(loaded, acts)
         folder = output_dir(loaded, out)
         named = bool(list(acts))
-        return cls(loaded, folder, prepare(loaded, folder / "cache"), chosen, template_dirs, named)
+        shared = cache_folder(folder, cache)
+        shared_cache = None if shared == folder / "cache" else shared
+        return cls(loaded, folder, prepare(loaded, folder / "cache"), chosen, template_dirs, named, shared_cache)
+
+    @property
+    def cache(self) -> Path:
+        """The content-addressed cache: beat clips, speech, parsed texts, drawn animations. What is
+        the storyboard's alone (the model, the check's records, manim-voiceover's audio folders)
+        stays in <folder>/cache."""
+        return self.shared_cache if self.shared_cache is not None else self.folder / "cache"
 
     @property
     def story(self) -> Any:

@@ -34,7 +34,7 @@ from ncfvid.cachekeys import (  # noqa: F401 - re-exported: they lived here befo
     split_beats,
     split_module,
 )
-from ncfvid.children import Children, alive
+from ncfvid.children import HOST, Children, alive
 from ncfvid.diagnostics import UserError
 from ncfvid.files import write_atomic
 from ncfvid.forkserver import MANIM, ForkServer, start_process
@@ -106,9 +106,10 @@ def _manim_arguments(settings: RenderSettings, media: Path, module_path: Path, s
     ]
 
 
-def speech_store(out: Path) -> Path:
-    """Where ncfvid's own voices keep the lines of a render's jobs (see `ncfvid.speech.ahead`)."""
-    return out / "cache" / "speech"
+def speech_store(cache: Path) -> Path:
+    """Where ncfvid's own voices keep the lines of a render's jobs (see `ncfvid.speech.ahead`), in the
+    cache folder `cache` (see RenderSettings.shared)."""
+    return cache / "speech"
 
 
 def render_job(
@@ -125,26 +126,28 @@ def render_job(
     started = time.perf_counter()
     cache = job.clips[0].folder.parent
     cache.mkdir(parents=True, exist_ok=True)
-    work = cache / f".tmp-{job.first}-{os.getpid()}-{time.monotonic_ns()}"
+    work = cache / f".tmp-{job.first}-{HOST}-{os.getpid()}-{time.monotonic_ns()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / job.log_name
     arguments = _manim_arguments(settings, work / "media", module_path, job.scene)
-    # One audio folder per act (and span start): two jobs may draw parts of one act at once.
+    # One audio folder per act (and span start): two jobs may draw parts of one act at once. The
+    # storyboard's own: manim-voiceover's services keep a cache.json that two writers would break.
     audio = out / "cache" / "audio" / (job.act_id if job.first == 0 else f"{job.act_id}.from-{job.first}")
-    states = cache / STATES_FOLDER
+    shared = job.cache  # content-addressed: shared by acts, languages and (--cache) storyboards
+    states = cache.parent / STATES_FOLDER
     inspect = work / "inspect"
-    segments = out / "cache" / SEGMENTS_FOLDER  # shared by the acts and languages of one storyboard
+    segments = shared / SEGMENTS_FOLDER
     scene = scene_job(settings, audio, (job.first, job.stop), work).but(
         states_dir=str(states.resolve()),
         state_keys={c.index: c.own for c in job.clips},
         segments_dir=None if settings.burn_captions else str(segments.resolve()),  # burnt captions move
         picture_keys={c.index: c.picture for c in job.clips},
-        glyphs=str((out / "cache" / "glyphs").resolve()),
+        glyphs=str((shared / "glyphs").resolve()),
         # record each beat's layout for the check (burnt captions would be in it)
         inspect=None if settings.burn_captions else str(inspect.resolve()),
-        speech=str(speech_store(out).resolve()),
+        speech=str(speech_store(shared).resolve()),
     )
     what = f"act '{job.act_id}'" + ("" if job.whole else f" (beats {job.first + 1}-{job.stop} of {job.act_beats})")
     try:
@@ -209,7 +212,7 @@ def _store_clip(
             return
         final.rename(clip.folder)  # the damaged folder that was in the way is gone now
     if video is not None and record.state:
-        _index_state(states, record.state, clip.folder.name)
+        _index_state(states, record.state, f"{clip.folder.parent.name}/{clip.folder.name}")
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -220,7 +223,8 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 
 def _index_state(states: Path, state: str, folder: str) -> None:
-    """Record that the clip in `folder` was drawn from state `state` (atomically)."""
+    """Record that the clip in `folder` (`<act>/<clip folder>`, beside `states`) was drawn from state
+    `state` (atomically)."""
     write_atomic(states / state, folder)
 
 
@@ -281,9 +285,10 @@ def start_fork_server() -> ForkServer | None:
 
 
 def remove_abandoned_work(render_plan: RenderPlan) -> None:
-    """Remove work folders (`.tmp-<beat>-<pid>-<ns>`) left by renders that were killed outright."""
+    """Remove work folders (`.tmp-<beat>-<host>-<pid>-<ns>`) left by renders on this machine that
+    were killed outright (a shared cache holds other machines' work too: theirs is left alone)."""
     for folder in {clip.folder.parent for clip in render_plan.clips}:
         for work in folder.glob(".tmp-*"):
-            match = re.search(r"-(\d+)-\d+$", work.name)
-            if match and not alive(int(match.group(1))):
+            match = re.search(r"-(?:([0-9a-f]{8})-)?(\d+)-\d+$", work.name)  # no host: before hosts were named
+            if match and match.group(1) in (None, HOST) and not alive(int(match.group(2))):
                 shutil.rmtree(work, ignore_errors=True)

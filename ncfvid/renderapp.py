@@ -61,10 +61,14 @@ def plan_render(project: Project, options: RenderOptions, *, dry_run: bool = Fal
     their cached clips removed unless this is a dry run)."""
     settings = options.settings(project)
     specs = [(a.id, a.scene, a.beat_ids) for a in project.acts]
-    cache = project.folder / "cache" / "beats"
+    cache = project.cache / "beats"
     render_plan = plan(project.module, specs, project.recordings_by_act(), settings, cache)
     if options.force and not dry_run:  # a dry run changes nothing, the cache included
-        remove(act_cache(project.folder / "cache", [act.id for act in project.acts]), "the cache of the acts")
+        acts = [act.id for act in project.acts]
+        own = act_cache(project.folder / "cache", acts)
+        if project.shared_cache is not None:  # the storyboard's clips alone: other storyboards' stay
+            own += [clip.folder for clip in render_plan.clips if clip.folder.exists()]
+        remove(own, "the cache of the acts")
         render_plan = plan(project.module, specs, project.recordings_by_act(), settings, cache)
     if render_plan.jobs:  # a fully cached render needs no speech engine (nor Manim)
         check_engine(project, voice_settings(project, options), options)
@@ -178,7 +182,7 @@ def _speak_ahead(project: Project, render_plan: RenderPlan, voice: dict[str, Any
     lines = [need[i] for i in range(max(map(len, needs), default=0)) for need in needs if i < len(need)]
     options = {"voice": voice.get("voice"), "rate": voice.get("rate"), **(voice.get("options") or {})}
     try:
-        return start_ahead(voice["engine"], options, lines, speech_store(project.folder), workers)
+        return start_ahead(voice["engine"], options, lines, speech_store(project.cache), workers)
     except (EngineUnavailable, OSError) as err:
         raise UserError.single(project.filename, f"{voice['engine']}: {err}") from None
 

@@ -15,12 +15,25 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ncfvid.cacheguard import verified
-from ncfvid.cachekeys import code_only, file_hash, head_picture, library_hash, picture_only, split_beats, split_module
+from ncfvid.cachekeys import (
+    act_neutral,
+    code_only,
+    file_hash,
+    head_picture,
+    library_hash,
+    picture_only,
+    shared_head,
+    split_beats,
+    split_module,
+)
 from ncfvid.records import CLIP_FILES, LayoutRecord, RecordFormatError
 
 LAYOUT_FILE = "layout.json"  # and, beside them, its layout record for the check (see BeatClip.layout)
 DRAWN_FILE = "drawn.json"  # and how long drawing it took (to weigh the beat when planning jobs)
-STATES_FOLDER = "states"  # per act: state key (a beat's own code + the stage it starts from) -> clip folder
+# Beside the acts' folders: state key (a beat's own code + the stage it starts from) -> `<act>/<clip
+# folder>`, for every act of every storyboard that renders into the cache (not an act id: one starts
+# with a letter).
+STATES_FOLDER = ".states"
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,12 @@ class ActJob:
     act_beats: int  # how many beats the act has
     weight: float  # a guess at the work (see `_job_cost`), to start the biggest jobs first
     log_name: str = ""
+
+    @property
+    def cache(self) -> Path:
+        """The cache folder it draws into (its clips are `<cache>/beats/<act>/<clip>`): the home of
+        the speech, parsed texts and drawn animations it shares with other acts and storyboards."""
+        return self.clips[0].folder.parents[2]
 
     @property
     def whole(self) -> bool:
@@ -126,15 +145,18 @@ def plan(
     ones: one per run of consecutive missing beats, runs split further while there are fewer jobs
     than `settings.jobs` (so that an edit in one long act still uses every core)."""
     head, sources = split_module(module)
-    head = code_only(head)
+    head = shared_head(head)
     lib = library_hash()
     unspoken = replace(settings, voice_overrides=())  # pictures do not depend on the voice
     clips: list[BeatClip] = []
     jobs: list[ActJob] = []
     weight: dict[BeatClip, float] = {}  # a beat's work
     for act_id, scene, beat_ids in acts:
-        shares = split_beats(sources[scene], len(beat_ids))
-        codes = [code_only(share) for share in shares]  # shares start at line starts: same as on the whole
+        # without the blank lines after it (the last act has none): its last beat's key is its own
+        shares = split_beats(sources[scene].rstrip() + "\n", len(beat_ids))
+        # shares start at line starts: same as on the whole; the first (or, with a template that does
+        # not mark beats, each) opens with the class
+        codes = [act_neutral(code_only(share)) for share in shares]
         act_recordings = recordings.get(act_id, {})
         run: list[BeatClip] = []
         for index in range(len(beat_ids)):

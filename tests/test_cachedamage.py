@@ -83,8 +83,8 @@ def test_states_entry_naming_another_beats_clip_is_not_served(
 ) -> None:
     """A `states/*` entry naming another beat's clip served that clip (a video of the wrong length)."""
     out = damaged / "out"
-    states = out / "cache" / "beats" / "intro" / "states"
-    other = clip_dirs(out)[("intro", 0)].name
+    states = out / "cache" / "beats" / ".states"  # state -> <act>/<clip folder>, for every act
+    other = "intro/" + clip_dirs(out)[("intro", 0)].name
     entries = list(states.iterdir())
     assert entries
     for entry in entries:

@@ -3,11 +3,13 @@ each with its findings at its file:line and a summary line of its own."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from test_cache import act_states, assert_same_video
 
 from ncfvid.course import targets
 
@@ -17,8 +19,34 @@ TINY = "tests/data/tiny.yaml"
 TINY_DE = "tests/data/tiny.de.yaml"
 
 
-def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(NCFVID), *args], capture_output=True, text=True, cwd=cwd, timeout=300, check=False)
+def run(*args: str, cwd: Path = ROOT, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "NCFVID_CACHE"}
+    if cache is not None:
+        env["NCFVID_CACHE"] = str(cache)
+    command = [str(NCFVID), *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env, timeout=300, check=False)
+
+
+OUTRO = """  - id: outro
+    title: Outro
+    beats:
+      - id: bye
+        narration: That was all.
+        show:
+          component: title_card
+          title: Bye
+
+"""
+
+
+def pair(folder: Path) -> tuple[Path, Path]:
+    """a.yaml (tiny.yaml) and b.yaml: a new first act, then tiny's `intro` act, unchanged but second."""
+    text = (ROOT / TINY).read_text(encoding="utf-8")
+    head, acts = text.split("acts:\n")
+    intro = acts[: acts.index("  - id: answer")].rstrip() + "\n"
+    (folder / "a.yaml").write_text(text, encoding="utf-8")
+    (folder / "b.yaml").write_text(f"{head}acts:\n{OUTRO}{intro}", encoding="utf-8")
+    return folder / "a.yaml", folder / "b.yaml"
 
 
 @pytest.fixture
@@ -63,3 +91,26 @@ def test_check_several_storyboards(tmp_path: Path, broken: Path) -> None:
     assert f"{broken}:20:18: error: data.target.user: 'Anne' is not a user" in result.stderr
     assert "Traceback" not in result.stderr
     assert (tmp_path / "course" / "tiny" / "cache" / "check").is_dir()  # each in its own folder
+
+
+@pytest.mark.render
+def test_storyboards_sharing_an_act_share_its_clips(tmp_path: Path) -> None:
+    """b.yaml has a.yaml's first act as its second: with one cache folder (`--cache`, or
+    $NCFVID_CACHE) b's render draws nothing of it, and its video equals b rendered on its own."""
+    a, b = pair(tmp_path)
+    shared = tmp_path / "shared"
+    first = run("render", a.name, "--draft", "-o", "outA", "--cache", str(shared), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    second = run("render", b.name, "--draft", "-o", "outB", cwd=tmp_path, cache=shared)
+    assert second.returncode == 0, second.stderr
+    assert act_states(second.stdout) == {"intro": "cached", "outro": "done"}  # intro: a's clips
+    assert len(list((shared / "beats" / "intro").glob("0?-*"))) == 2  # one clip per beat, shared
+    assert not (tmp_path / "outB" / "cache" / "beats").exists()  # b's own cache holds none
+    alone = run("render", b.name, "--draft", "-o", "alone", cwd=tmp_path)
+    assert alone.returncode == 0 and act_states(alone.stdout) == {"intro": "done", "outro": "done"}
+    assert_same_video(tmp_path / "outB" / "b.mp4", tmp_path / "alone" / "b.mp4")
+    # clean with the shared cache: b's own cache and the shared folder's contents (its lock stays)
+    cleaned = run("clean", b.name, "-o", "outB", "--cache", str(shared), cwd=tmp_path)
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert f"removed the contents of {shared}" in cleaned.stdout
+    assert [p.name for p in shared.iterdir()] == [".ncfvid.lock"] and (tmp_path / "outB" / "b.mp4").is_file()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ncfvid.cacheguard import seal, sealed
-from ncfvid.children import alive
+from ncfvid.children import owner_alive, owner_tag
 from ncfvid.files import write_atomic
 from ncfvid.speech import cached_audio_ok
 
@@ -82,15 +82,15 @@ def claim_entry(folder: Path, input_data: Mapping[str, Any]) -> Iterator[bool]:
                 yield False
                 return
             try:
-                owner = int(lock.read_text(encoding="utf-8") or "0")
-            except (OSError, ValueError):
-                owner = 0
-            if owner and not alive(owner):
+                owner = lock.read_text(encoding="utf-8")
+            except OSError:
+                owner = ""
+            if owner and not owner_alive(owner):
                 lock.unlink(missing_ok=True)  # left by a process that died while speaking
             time.sleep(0.02)
             continue
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(str(os.getpid()))
+            handle.write(owner_tag())
         break
     try:
         yield not entry.is_file()
