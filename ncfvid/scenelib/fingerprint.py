@@ -12,6 +12,7 @@ which mobjects are the same object (a stage name and a mobject on screen, a grou
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from manim import ManimColor, Mobject
 
 _PLAIN = (int, float, bool, str, type(None))
 _VOLATILE = frozenset({"original_id"})  # Manim's copies record the id() of their original
+_SCALARS = frozenset(_PLAIN)  # exact types only: a subclass (numpy's float64) takes the general path
 
 
 def stage_fingerprint(scene: Any, trace: list[str] | None = None, animations: Sequence[Any] = ()) -> str:
@@ -40,14 +42,14 @@ def stage_fingerprint(scene: Any, trace: list[str] | None = None, animations: Se
     put(np.asarray(camera.frame_center, dtype=float))
     if getattr(scene, "random_seed", None) is not None:  # unseeded (Manim's default), it differs every run
         put("random", random.getstate(), np.random.get_state()[1], np.random.get_state()[2])
-    return walk.digest.hexdigest()[:32]
+    return walk.hexdigest()[:32]
 
 
 class _Fingerprint:
     """One walk over a stage, hashing what it meets (each mobject once, numbered in the order met)."""
 
     def __init__(self, trace: list[str] | None) -> None:
-        self.digest = hashlib.sha256()
+        self.parts: list[bytes] = []  # what goes into the digest, hashed once at the end (see `hexdigest`)
         self.numbers: dict[int, int] = {}  # id(mobject) -> its number, in the order first met
         self.trace = trace
 
@@ -55,24 +57,34 @@ class _Fingerprint:
         if self.trace is not None:
             shown = [hashlib.sha256(v.tobytes()).hexdigest()[:16] if isinstance(v, np.ndarray) else v for v in values]
             self.trace.append(repr(shown))
+        append = self.parts.append
         for value in values:
             if isinstance(value, np.ndarray):
-                self.digest.update(f"{value.dtype}{value.shape}".encode())
-                self.digest.update(np.ascontiguousarray(value).tobytes())
+                append(_array_header(value.dtype, value.shape))
+                append(value.tobytes())  # C order, as np.ascontiguousarray(value).tobytes()
             else:
-                self.digest.update(repr(value).encode())
-            self.digest.update(b"\x00")
+                append(repr(value).encode())
+            append(b"\x00")
+
+    def hexdigest(self) -> str:
+        """The digest of everything put so far (one pass over the parts: a stage puts ~10^5 small values)."""
+        return hashlib.sha256(b"".join(self.parts)).hexdigest()
 
     def visit(self, mob: Mobject) -> int:
         if id(mob) in self.numbers:
             return self.numbers[id(mob)]
         number = self.numbers[id(mob)] = len(self.numbers)
-        put, visit = self.put, self.visit
+        put, visit, append = self.put, self.visit, self.parts.append
+        fast = self.trace is None
         put("mob", number, type(mob).__qualname__)
         for name, value in sorted(vars(mob).items()):
             if name in _VOLATILE or name == "submobjects" or (name == "sheen_direction" and not _shaded(mob)):
                 continue
-            if isinstance(value, np.ndarray) or _plain(value):
+            if fast and type(value) in _SCALARS:  # most values: what put(name, value) adds, without the call
+                append(_name_part(name))
+                append(repr(value).encode())
+                append(b"\x00")
+            elif isinstance(value, np.ndarray) or _plain(value):
                 put(name, value)
             elif isinstance(value, ManimColor):
                 put(name, value.to_hex(with_alpha=True))
@@ -97,6 +109,18 @@ class _Fingerprint:
             elif isinstance(value, list | tuple) and value and all(hasattr(v, "interpolate") for v in value):
                 for part in value:  # an AnimationGroup's animations
                     self.visit_animation(part)
+
+
+@functools.cache
+def _name_part(name: str) -> bytes:
+    """An attribute's name as put() adds it, with its separator."""
+    return repr(name).encode() + b"\x00"
+
+
+@functools.cache
+def _array_header(dtype: np.dtype[Any], shape: tuple[int, ...]) -> bytes:
+    """An array's dtype and shape as the digest takes them (`str(dtype)` is slow; there are few of them)."""
+    return f"{dtype}{shape}".encode()
 
 
 def _plain(value: Any) -> bool:
