@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -68,7 +69,7 @@ class ActJob:
     scene: str
     clips: tuple[BeatClip, ...]
     act_beats: int  # how many beats the act has
-    weight: float  # a guess at the work (see `_job_cost`), to start the biggest jobs first
+    weight: float  # a guess at the work in seconds (see `_job_cost`), to start the biggest jobs first
     log_name: str = ""
 
     @property
@@ -167,7 +168,7 @@ def plan(
             picture = beat_key(head_picture(head), picture_only(codes[index]), unspoken, [], lib)
             clip = BeatClip(act_id, index, key, cache_root / act_id / f"{index:02d}-{key}", own, picture)
             clips.append(clip)
-            weight[clip] = float(len(shares[index]))  # refined by _weigh_by_last_draw
+            weight[clip] = first_draw_guess(shares[index])  # refined by _weigh_by_last_draw
             if not verified(clip.folder):  # absent, or damaged and now removed
                 run.append(clip)
             if run and (clip.cached or index == len(beat_ids) - 1):
@@ -185,10 +186,41 @@ def plan(
     return RenderPlan(clips, named)
 
 
+# What drawing one beat of each component takes at -q l, in seconds (cold: texts parsed, the speech
+# synthesised beside it), measured on the NCF video (bench/results.md, "Cold render: where the time
+# goes"). A beat never drawn is weighed by its component, so that the first render of a storyboard
+# starts its costliest acts first (the length of a beat's code says little: the training chart is
+# 600 characters and 3.6 s, the narration is most of the code); other qualities scale about alike.
+COMPONENT_SECONDS = {
+    "title_card": 0.5,
+    "ratings_table": 1.0,
+    "taste_twins": 1.3,
+    "bullets": 1.0,
+    "dna_vectors": 2.1,
+    "text_card": 1.6,
+    "ids": 0.9,
+    "embedding_lookup": 1.5,
+    "concatenate": 1.2,
+    "mlp": 0.9,
+    "forward_pass": 0.9,
+    "prediction": 0.4,
+    "training_loop": 3.6,
+    "fill_table": 0.9,
+}
+_OTHER_COMPONENT = 1.3  # a component not measured (a user's template): about the mean
+_COMPONENT = re.compile(r"^\s*# Beat '[^']*' \(.*\): (\w+)\s*$", re.M)  # the act template's beat comment
+
+
+def first_draw_guess(share: str) -> float:
+    """A beat's weight before it was ever drawn: its component's measured cost (COMPONENT_SECONDS)."""
+    named = _COMPONENT.search(share)
+    return COMPONENT_SECONDS.get(named.group(1), _OTHER_COMPONENT) if named else _OTHER_COMPONENT
+
+
 def _weigh_by_last_draw(weight: dict[BeatClip, float], acts: set[str]) -> None:
     """Weigh the beats of `acts` by how long drawing them took last time (any cached version of the
-    same beat, the newest; an edit seldom changes that much), in place of the length of their code.
-    A beat never drawn keeps its code length, scaled to seconds by the act's measured beats."""
+    same beat, the newest; an edit seldom changes that much), in place of the guess by component.
+    A beat never drawn keeps its guess, scaled by how the act's measured beats compare with theirs."""
     for act_id in acts:
         beats = {clip: w for clip, w in weight.items() if clip.act_id == act_id}
         measured: dict[BeatClip, float] = {}
@@ -202,9 +234,9 @@ def _weigh_by_last_draw(weight: dict[BeatClip, float], acts: set[str]) -> None:
                     continue
         if not measured:
             continue
-        per_char = sum(measured.values()) / max(1.0, sum(beats[clip] for clip in measured))
-        for clip, code_length in beats.items():
-            weight[clip] = measured.get(clip, code_length * per_char)
+        scale = sum(measured.values()) / max(1e-6, sum(beats[clip] for clip in measured))
+        for clip, guess in beats.items():
+            weight[clip] = measured.get(clip, guess * scale)
 
 
 def _mtime(path: Path) -> float:

@@ -11,6 +11,7 @@ from ncfvid.cacheguard import write_sums
 from ncfvid.compiler import scene_class_name
 from ncfvid.pipeline import compile_prepared, load, prepare
 from ncfvid.render import RenderPlan, RenderSettings, plan, split_beats, split_module
+from ncfvid.renderplan import COMPONENT_SECONDS, first_draw_guess
 
 ROOT = Path(__file__).resolve().parent.parent
 NCF = ROOT / "storyboards" / "ncf.yaml"
@@ -119,3 +120,19 @@ def test_the_split_follows_how_long_each_beat_took_to_draw(ncf_text: str, tmp_pa
     assert split([7.0, 1, 1, 1, 1, 1, 1, 1]) == [(0, 1), (1, 8)]
     # The last one did: the other seven are the first job.
     assert split([1, 1, 1, 1, 1, 1, 1, 7.0]) == [(0, 7), (7, 8)]
+
+
+def test_a_beat_never_drawn_is_weighed_by_its_component(ncf_text: str, tmp_path: Path) -> None:
+    # Cold, the training chart (one short beat of code, the costliest to draw) starts third, before
+    # the acts of more code: the last job to start is a short one, so the cores finish together.
+    cold = make_plan(ncf_text, tmp_path, jobs=2)
+    assert [job.act_id for job in cold.jobs] == [
+        "architecture",
+        "dna",
+        "training",
+        "taste_twins",
+        "problem",
+        "conclusion",
+    ]
+    assert first_draw_guess("        # Beat 'x' (a.yaml:3:9): training_loop\n") == COMPONENT_SECONDS["training_loop"]
+    assert first_draw_guess("        # Beat 'x' (a.yaml:3:9): my_own_component\n") == first_draw_guess("pass\n") > 0
