@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,12 @@ def publish(
     if _up_to_date(video, (manifest, keys), (own_data, key)):
         published = _from_data(video, json.loads(own_data.read_text(encoding="utf-8")))
     else:
-        join_videos([c.folder / "clip.mp4" for c in clips], video, [c.folder / "sound.wav" for c in clips], extras)
+        # The stills (each beat's last frame decoded and made a PNG) beside the join: both spend most
+        # of their time in PyAV and zlib, outside the GIL, so the second core does the stills.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            stills = pool.submit(_make_stills, clips, folder / "stills")
+            join_videos([c.folder / "clip.mp4" for c in clips], video, [c.folder / "sound.wav" for c in clips], extras)
+            stills.result()
         write_subtitles(found["cues"], video.with_suffix(".srt"), video.with_suffix(".vtt"))
         write_atomic(video.with_suffix(".chapters.txt"), chapter_list(found["chapters"]))
         beats = _beat_entries(loaded, clips, per_clip, found["starts"], found["length"], folder)
@@ -205,6 +211,13 @@ def _beat_entries(
             BeatEntry(act.id, act.title, act.beats[clip.index].id, start, end, narration, f"stills/{path.name}")
         )
     return entries
+
+
+def _make_stills(clips: Sequence[BeatClip], stills: Path) -> None:
+    from ncfvid.publish.stills import still
+
+    for clip in clips:
+        still(clip.folder, clip.key, stills)
 
 
 def _prune_stills(folder: Path) -> None:
