@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -246,7 +247,7 @@ def compile_(storyboard: Path, out: Path | None, language: str | None, template_
 
 
 @cli.command()
-@STORYBOARD
+@STORYBOARDS
 @click.option(
     "-q",
     "--quality",
@@ -254,7 +255,7 @@ def compile_(storyboard: Path, out: Path | None, language: str | None, template_
     default=None,
     help="l=480p15, m=720p30, h=1080p60, k=2160p60 (default: the storyboard's).",
 )
-@click.option("--act", "acts", multiple=True, help="Render only this act (repeatable).")
+@click.option("--act", "acts", multiple=True, help="Render only this act (repeatable; of each storyboard).")
 @OUTPUT
 @click.option("--draft", is_flag=True, help="Silent narration timed from the words-per-minute rate (fast).")
 @click.option("--voice", default=None, help="Voice name for the speech engine (e.g. en-gb).")
@@ -292,7 +293,7 @@ def compile_(storyboard: Path, out: Path | None, language: str | None, template_
 @ASPECT
 @user_errors
 def render(
-    storyboard: Path,
+    storyboards: tuple[Path, ...],
     language: str | None,
     cache: Path | None,
     quality: str | None,
@@ -311,7 +312,7 @@ def render(
     span: str | None,
     template_dirs: tuple[Path, ...],
 ) -> None:
-    """Render a storyboard to output/<stem>/<stem>.mp4 with narration and subtitles (.srt, .vtt).
+    """Render storyboards to output/<stem>/<stem>.mp4 with narration and subtitles (.srt, .vtt).
 
     The MP4 carries the chapters (one per act, also listed in .chapters.txt), the captions as a
     subtitle track and the storyboard's music; beside it go a poster (.png) and the review page
@@ -321,31 +322,56 @@ def render(
     beat is never rendered again, and an edited beat re-renders with the later beats of its act only.
     The final video is joined from the beat clips without re-encoding the picture.
 
+    Several storyboards render as one set of jobs, the biggest first, under one progress display;
+    each into its own folder (output/<stem>, or DIR/<stem> with -o DIR). One that is invalid or fails
+    does not stop the others; the summary lists each result and the exit code is 1 unless all
+    rendered. A translation file (STEM.LANG.yaml) is rendered as `--lang LANG` of its storyboard;
+    `--act` chooses acts of each storyboard (one that lacks them fails); `--cache DIR` lets them
+    share one cache folder.
+
     \b
     Examples:
       ncfvid render storyboards/ncf.yaml -q l
+      ncfvid render storyboards/*.yaml --cache output/cache
       ncfvid render storyboards/ncf.yaml --act architecture --draft
       ncfvid render storyboards/ncf.yaml --act architecture --format gif
       ncfvid render storyboards/ncf.yaml --lang de
     """
+    from ncfvid.course import targets
     from ncfvid.folders import cache_lock, render_lock
     from ncfvid.project import Project
     from ncfvid.render import start_fork_server
     from ncfvid.renderapp import RenderOptions, dry_run_lines, plan_render, render_project
-    from ncfvid.translation import requested_languages
 
     gif_range = _time_range(span, formats)
     options = RenderOptions(
         quality, draft, voice, engine, burn_captions, jobs, force, quiet, no_check, formats or ("mp4",), gif_range
     )
+    chosen = targets(storyboards, language, out)
     # Manim runs fork from a server that imports Manim while the storyboard is prepared (see
     # ncfvid.forkserver); it stops with the command, however that ends. A dry run needs none.
     server = None if dry_run else start_fork_server()
+    context = click.get_current_context()
     if server is not None:
-        click.get_current_context().call_on_close(server.close)
-    for each in requested_languages(storyboard, language):
+        context.call_on_close(server.close)
+    if len({target.storyboard.resolve() for target in chosen}) > 1:  # a course: see ncfvid.courserender
+        from ncfvid.courserender import render_course
+
+        settings = {"acts": acts, "cache": cache, "template_dirs": template_dirs, "dry_run": dry_run}
+        stack = context.with_resource(ExitStack())
+        passed = render_course(
+            chosen, options, server=server, stack=stack, warn=warn, echo=click.echo, echo_err=echo_err, **settings
+        )
+        sys.exit(EXIT_OK if passed else EXIT_INVALID)
+    for target in chosen:  # one storyboard, in each language asked for in turn
         project = Project.open(
-            storyboard, acts=acts, out=out, template_dirs=template_dirs, warn=warn, language=each, cache=cache
+            target.storyboard,
+            acts=acts,
+            out=target.out,
+            template_dirs=template_dirs,
+            warn=warn,
+            language=target.language,
+            cache=cache,
         )
         if not dry_run:  # one render at a time in a folder: a second one waits, then finds the work done
             click.get_current_context().with_resource(render_lock(project.folder, notice=not quiet))
@@ -404,7 +430,7 @@ def handout(
 
     if language == "all":
         raise click.BadParameter("one language at a time", param_hint="--lang")
-    ctx.invoke(render, storyboard=storyboard, out=out, quality=quality, draft=draft, quiet=True, language=language)
+    ctx.invoke(render, storyboards=(storyboard,), out=out, quality=quality, draft=draft, quiet=True, language=language)
     loaded = load(storyboard)
     folder = output_dir(loaded, out)
     name = f"{loaded.stem}.{language}" if language else loaded.stem

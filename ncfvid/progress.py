@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,9 +87,13 @@ class RenderProgress:
         *,
         quiet: bool = False,
         live: bool | None = None,
+        logs: Mapping[str, Path] | None = None,
     ) -> None:
+        """`act_ids`: the rows; `logs` their previous logs where not `log_dir/<row>.log` (several
+        storyboards: rows `<storyboard>/<act>`, each with its storyboard's log folder)."""
         self.quiet = quiet
-        self.rows = {a: ActRow(a, log_dir / f"{a}.log", count_animations(log_dir / f"{a}.log")) for a in act_ids}
+        where = {a: (logs or {}).get(a, log_dir / f"{a}.log") for a in act_ids}
+        self.rows = {a: ActRow(a, where[a], count_animations(where[a])) for a in act_ids}
         self._lock = threading.Lock()
         self._console: Any = None
         self._live: Any = None

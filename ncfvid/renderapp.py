@@ -226,8 +226,10 @@ class LayoutGate:
         options: RenderOptions,
         server: ForkServer | None,
         echo_err: Callable[[str], None],
+        group: str | None = None,
     ) -> None:
         self.project, self.render_plan, self.options, self.echo_err = project, render_plan, options, echo_err
+        self.group = group  # the renders its errors stop (None: all; several storyboards: its own)
         self.abort = threading.Event()  # set when the layout check finds errors: stop rendering
         self.separate: list[str] = []
         if not options.no_check:
@@ -241,7 +243,7 @@ class LayoutGate:
         from ncfvid.render import stop_renders
 
         self.abort.set()
-        stop_renders()
+        stop_renders(self.group)
 
     def _recorded(self, act_id: str) -> bool:
         """Whether the act's beats that will not render (cached) have their layout records."""

@@ -114,3 +114,29 @@ def test_storyboards_sharing_an_act_share_its_clips(tmp_path: Path) -> None:
     assert cleaned.returncode == 0, cleaned.stderr
     assert f"removed the contents of {shared}" in cleaned.stdout
     assert [p.name for p in shared.iterdir()] == [".ncfvid.lock"] and (tmp_path / "outB" / "b.mp4").is_file()
+
+
+@pytest.mark.render
+def test_render_several_storyboards_equals_separate_renders(tmp_path: Path, broken: Path) -> None:
+    """One command renders a.yaml and b.yaml into their folders under -o, with frames, sound and
+    captions equal to separate renders; broken.yaml (invalid) reports its error at its line, fails
+    alone, and the exit code says so."""
+    a, b = pair(tmp_path)
+    result = run("render", a.name, broken.name, b.name, "--draft", "-o", "course", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "broken.yaml:20:18: error: data.target.user: 'Anne' is not a user" in result.stderr
+    assert "Traceback" not in result.stderr
+    rows = act_states(result.stdout.replace("/", "_"))  # one display, rows <storyboard>/<act>
+    assert set(rows) == {"a_intro", "a_answer", "b_outro", "b_intro"}
+    summary = result.stdout.splitlines()[-4:]
+    assert summary[0].startswith("course/a/a.mp4  (") and summary[2].startswith("course/b/b.mp4  (")
+    assert summary[1] == "broken.yaml: failed (1 error, 0 warnings)"
+    assert summary[3].startswith("2 of 3 storyboards rendered in ")
+    for board in (a, b):
+        alone = run("render", board.name, "--draft", "-o", f"alone-{board.stem}", cwd=tmp_path)
+        assert alone.returncode == 0, alone.stderr
+        together, apart = tmp_path / "course" / board.stem, tmp_path / f"alone-{board.stem}"
+        assert_same_video(together / f"{board.stem}.mp4", apart / f"{board.stem}.mp4")
+        for suffix in (".srt", ".vtt", ".chapters.txt"):
+            name = f"{board.stem}{suffix}"
+            assert (together / name).read_bytes() == (apart / name).read_bytes()

@@ -1,0 +1,277 @@
+"""`ncfvid render A.yaml B.yaml ...`: several storyboards rendered as one set of tasks.
+
+Every storyboard is opened, locked (its output folder; a shared cache folder is shared) and planned
+first; one that is invalid (or names an act it lacks, or has no voice) reports its errors at its
+file:line and the others go on. The missing beats of every storyboard then go to one executor as one
+set of tasks, the biggest first (`ncfvid.rendertask.render_tasks`), under one progress display whose
+rows are `<storyboard>/<act>`. A task that fails, or a layout check that finds errors, fails its own
+storyboard only (`group`: its output name); the others are checked, joined and published as one
+storyboard's render would be. The summary lists each storyboard's video and length, or that it failed;
+`render_course` returns whether all passed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ncfvid.course import Target, problems
+from ncfvid.diagnostics import Diagnostic, UserError
+from ncfvid.forkserver import ForkServer
+from ncfvid.project import Project
+from ncfvid.renderapp import LayoutGate, RenderOptions, dry_run_lines, join, plan_render, voice_settings
+from ncfvid.renderplan import RenderPlan
+
+
+@dataclass
+class Member:
+    """One storyboard (in one language) of the course, and how its render went."""
+
+    target: Target
+    project: Project | None = None
+    plan: RenderPlan | None = None
+    gate: LayoutGate | None = None
+    ahead: Any = None  # the synthesis of its lines ahead of the jobs (ncfvid.speech.ahead)
+    errors: list[Diagnostic] = field(default_factory=list)
+    video: Path | None = None
+    length: float = 0.0
+
+    @property
+    def name(self) -> str:
+        """Its group and the first part of its progress rows: `ncf`, `ncf.de`."""
+        return self.project.loaded.name if self.project is not None else self.target.stem
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.project is not None
+
+
+def render_course(
+    targets: Sequence[Target],
+    options: RenderOptions,
+    *,
+    acts: Sequence[str] = (),
+    cache: Path | None = None,
+    template_dirs: tuple[Path, ...] = (),
+    dry_run: bool = False,
+    server: ForkServer | None = None,
+    stack: ExitStack,
+    warn: Callable[[Diagnostic], None],
+    echo: Callable[[str], None],
+    echo_err: Callable[[str], None],
+) -> bool:
+    """Render `targets` (see the module docstring); the folder locks go on `stack`. True when every
+    storyboard rendered (or, with `dry_run`, was planned)."""
+    from ncfvid.clishared import sources
+    from ncfvid.diagnostics import format_text
+
+    def report_errors(errors: list[Diagnostic]) -> None:  # as soon as a storyboard fails
+        echo_err(format_text(errors, sources(errors)).rstrip())
+
+    started = time.perf_counter()
+    members = [Member(target) for target in targets]
+    # A storyboard's plan splits its acts' runs until it has a job per core; in a course the others'
+    # jobs keep the cores busy, so each splits for its share of them only.
+    cores = options.jobs or os.cpu_count() or 1
+    share = replace(options, jobs=max(1, cores // len(members)))
+    for member in members:
+        _open(member, share, acts, cache, template_dirs, dry_run, stack, warn, report_errors)
+        if dry_run and member.ok:
+            assert member.project is not None and member.plan is not None
+            echo(f"{member.target.name}:")
+            echo("\n".join("  " + line for line in dry_run_lines(member.project, member.plan, options.force)))
+    if dry_run:
+        return all(member.ok for member in members)
+    _render(members, options, server, echo_err, report_errors)
+    for member in members:
+        if member.ok:
+            _publish(member, options, echo, report_errors)
+    _summary(members, time.perf_counter() - started, options.quiet, echo)
+    return all(member.ok for member in members)
+
+
+def _open(
+    member: Member,
+    options: RenderOptions,
+    acts: Sequence[str],
+    cache: Path | None,
+    template_dirs: tuple[Path, ...],
+    dry_run: bool,
+    stack: ExitStack,
+    warn: Callable[[Diagnostic], None],
+    report_errors: Callable[[list[Diagnostic]], None],
+) -> None:
+    """Open, lock and plan one storyboard; its errors (reported at once) fail it alone."""
+    from ncfvid.folders import cache_lock, folder_error, render_lock
+
+    target = member.target
+    try:
+        project = Project.open(
+            target.storyboard,
+            acts=acts,
+            out=target.out,
+            template_dirs=template_dirs,
+            warn=warn,
+            language=target.language,
+            cache=cache,
+        )
+        if not dry_run:  # as for one storyboard: one render at a time in a folder
+            stack.enter_context(render_lock(project.folder, notice=not options.quiet))
+            if project.shared_cache is not None:
+                stack.enter_context(cache_lock(project.shared_cache, notice=not options.quiet))
+        member.plan = plan_render(project, options, dry_run=dry_run)
+        member.project = project
+    except UserError as err:
+        _fail(member, err.diagnostics, report_errors)
+    except OSError as err:  # a folder that cannot be written: one line naming it
+        user = folder_error(err)
+        if user is None:
+            raise
+        _fail(member, user.diagnostics, report_errors)
+
+
+def _fail(member: Member, errors: list[Diagnostic], report_errors: Callable[[list[Diagnostic]], None]) -> None:
+    member.errors = list(errors) or [Diagnostic(member.target.name, 0, 0, "", "failed")]
+    report_errors(member.errors)
+
+
+def _render(
+    members: list[Member],
+    options: RenderOptions,
+    server: ForkServer | None,
+    echo_err: Callable[[str], None],
+    report_errors: Callable[[list[Diagnostic]], None],
+) -> None:
+    """Draw the missing beats of every storyboard that opened, as one set of tasks."""
+    from ncfvid.executors import executor_for
+    from ncfvid.progress import RenderProgress
+    from ncfvid.render import remove_abandoned_work
+    from ncfvid.renderapp import _speak_ahead
+    from ncfvid.rendertask import RenderTask, render_tasks, tasks_for
+
+    ready = [m for m in members if m.ok]
+    if not ready:
+        return
+    tasks: list[RenderTask] = []
+    rows: dict[str, Path] = {}  # progress row -> its act's previous log
+    for member in ready:
+        project, plan = member.project, member.plan
+        assert project is not None and plan is not None
+        name = member.name
+        for act in project.acts:
+            rows[f"{name}/{act.id}"] = project.folder / "logs" / f"{act.id}.log"
+        settings = options.settings(project)
+        module_path = project.write_module()
+        tasks += tasks_for(plan, module_path, settings, project.folder, group=name, label=lambda a, n=name: f"{n}/{a}")
+        member.gate = LayoutGate(project, plan, options, server, echo_err, group=name)
+        remove_abandoned_work(plan)
+    speaking = [m for m in ready if m.plan is not None and m.plan.jobs]
+    jobs = options.settings(ready[0].project).jobs  # type: ignore[arg-type]
+    for member in speaking:  # the voice's processes shared out among the storyboards that speak
+        assert member.project is not None and member.plan is not None
+        voice = voice_settings(member.project, options)
+        try:
+            member.ahead = _speak_ahead(member.project, member.plan, voice, max(1, jobs // len(speaking)))
+        except UserError as err:
+            _stop(member)
+            _fail(member, err.diagnostics, report_errors)
+    tasks = [task for task in tasks if _member(members, task.group).ok]
+    progress = RenderProgress(list(rows), Path("."), quiet=options.quiet, logs=rows)
+    storyboards = len({m.target.storyboard for m in ready})
+    progress.header(f"Rendering {len(rows)} act(s) of {storyboards} storyboard(s), {len(tasks)} job(s)")
+    for row in rows:
+        if not any(task.label == row for task in tasks):
+            progress.report(row, "cached", None)
+    executor = executor_for(None, jobs, server)
+
+    def stopped(group: str) -> bool:
+        gate = _member(members, group).gate
+        return gate is not None and gate.abort.is_set()
+
+    try:
+        with progress:
+            failures = render_tasks(tasks, executor, progress.report, stopped)
+    except BaseException as err:  # an interrupt: every storyboard stops
+        for member in ready:
+            _stop(member)
+            if member.gate is not None:
+                member.gate.stopped(err)
+        raise
+    finally:
+        executor.close()
+    for member in ready:
+        if member.name in failures and member.ok:
+            _stop(member)
+            errors = failures[member.name]
+            checker = member.gate.checker if member.gate is not None else None
+            if checker is not None:  # wait for its check; if that stopped the renders, its errors say why
+                try:
+                    found = checker.outcome()
+                except UserError as err:
+                    found = err.diagnostics
+                if checker.failed.is_set() and found:
+                    echo_err("The layout check found problems (render anyway with --no-check):")
+                    errors = found
+            _fail(member, errors, report_errors)
+
+
+def _publish(
+    member: Member,
+    options: RenderOptions,
+    echo: Callable[[str], None],
+    report_errors: Callable[[list[Diagnostic]], None],
+) -> None:
+    """After the renders: the storyboard's synthesis and layout check, then its video."""
+    from ncfvid.renderapp import _finish_ahead
+
+    project, plan, gate = member.project, member.plan, member.gate
+    assert project is not None and plan is not None and gate is not None
+    quality = options.settings(project).quality
+    try:
+        if member.ahead is not None:
+            _finish_ahead(project, member.ahead, voice_settings(project, options)["engine"], _Lines(echo, options))
+        checked = gate.outcome(quality)
+        if checked is not None and not options.quiet:
+            echo(f"{member.name}: checked {checked} beats: no layout problems")
+        member.video, member.length = join(project, plan, options)
+    except UserError as err:
+        _fail(member, err.diagnostics, report_errors)
+
+
+def _summary(members: list[Member], seconds: float, quiet: bool, echo: Callable[[str], None]) -> None:
+    """Each storyboard's result, then how many rendered."""
+    for member in members:
+        if member.video is not None:
+            echo(str(member.video) if quiet else f"{member.video}  ({member.length:.1f} s of video)")
+        elif not quiet:
+            echo(f"{member.target.name}: failed ({problems(member.errors)})")
+    if quiet:
+        return
+    done = sum(1 for member in members if member.video is not None)
+    echo(f"{done} of {len(members)} storyboards rendered in {seconds:.1f} s")
+
+
+def _member(members: list[Member], group: str) -> Member:
+    return next(member for member in members if member.name == group)
+
+
+def _stop(member: Member) -> None:
+    if member.ahead is not None:
+        member.ahead.stop()
+        member.ahead = None
+
+
+class _Lines:
+    """What `_finish_ahead` reports through (a progress display's `header`), as plain lines."""
+
+    def __init__(self, echo: Callable[[str], None], options: RenderOptions) -> None:
+        self.echo, self.quiet = echo, options.quiet
+
+    def header(self, text: str) -> None:
+        if not self.quiet:
+            self.echo(text)
