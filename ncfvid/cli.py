@@ -30,7 +30,7 @@ from ncfvid.clishared import (
     user_errors,
     warn,
 )
-from ncfvid.diagnostics import Diagnostic, UserError
+from ncfvid.diagnostics import UserError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,45 +61,15 @@ def validate(storyboards: tuple[Path, ...], fmt: str, strict: bool) -> None:
     Example:
       ncfvid validate storyboards/*.yaml --format github
     """
-    from ncfvid.files import display_name
-    from ncfvid.pipeline import load
-    from ncfvid.translation import load_translation, translated_storyboard
+    from ncfvid.course import summary_lines, validate_storyboards
 
-    diagnostics: list[Diagnostic] = []
-    each: list[tuple[str, list[Diagnostic]]] = []  # per storyboard, for the summary lines
-    for path in storyboards:
-        translation = translated_storyboard(path)  # storyboards/ncf.de.yaml beside storyboards/ncf.yaml
-        try:
-            loaded = load_translation(*translation) if translation else load(path)
-            found = list(loaded.warnings)
-        except UserError as err:
-            found = list(err.diagnostics)
-        diagnostics.extend(found)
-        each.append((display_name(path), found))
-    failed = emit(diagnostics, fmt, strict)
-    if fmt == "text":
-        _summaries([(name, _failed(found, strict), found) for name, found in each], strict, "valid")
+    outcomes = validate_storyboards(storyboards, strict)
+    failed = emit([d for outcome in outcomes for d in outcome.diagnostics], fmt, strict)
+    if fmt == "text" and len(outcomes) > 1:
+        click.echo("\n".join(summary_lines(outcomes, "valid")))
+    elif fmt == "text" and not failed:
+        click.echo("1 storyboard valid")
     sys.exit(EXIT_INVALID if failed else EXIT_OK)
-
-
-def _failed(diagnostics: list[Diagnostic], strict: bool) -> bool:
-    return any(d.severity == "error" or strict for d in diagnostics)
-
-
-def _summaries(results: list[tuple[str, bool, list[Diagnostic]]], strict: bool, ok: str) -> None:
-    """The last lines of `validate` and `check`: with several storyboards one line each (`ok`, or
-    its problems), then how many passed; with one, `1 storyboard valid` when it is."""
-    from ncfvid.course import problems
-
-    bad = sum(1 for _, failed, _ in results if failed)
-    if len(results) > 1:
-        for name, failed, found in results:
-            click.echo(f"{name}: {problems(found, strict) if failed else ok}")
-    count = f"{len(results)} storyboard{'s' if len(results) != 1 else ''}"
-    if not bad:
-        click.echo(f"{count} {ok}")
-    elif len(results) > 1:
-        click.echo(f"{bad} of {count} failed")
 
 
 @cli.command(name="check")
@@ -148,8 +118,7 @@ def check_(
       ncfvid check storyboards/ncf.yaml --act architecture --format github
       ncfvid check storyboards/ncf.yaml --lang de
     """
-    from ncfvid.check import check as run_check
-    from ncfvid.course import problems, targets
+    from ncfvid.course import check_targets, summary_lines, targets
     from ncfvid.render import start_fork_server
 
     try:
@@ -161,27 +130,13 @@ def check_(
     server = start_fork_server() if len(chosen) > 1 else None
     if server is not None:
         click.get_current_context().call_on_close(server.close)
-    diagnostics: list[Diagnostic] = []
-    lines: list[tuple[str, bool]] = []  # each storyboard's summary line, and whether it failed
-    for target in chosen:
-        try:
-            options = {"quality": quality, "out": target.out, "template_dirs": template_dirs, "jobs": jobs}
-            result = run_check(target.storyboard, acts, language=target.language, server=server, **options)
-            found = result.diagnostics
-            name = result.prepared.loaded.yaml.filename if result.prepared else target.name
-            ok = f"{result.beats} beats in {len(result.runs)} acts, no layout problems ({result.seconds:.1f} s)"
-        except UserError as err:
-            found, ok, name = err.diagnostics, "", target.name
-        diagnostics.extend(found)
-        passed = bool(ok) and not _failed(found, strict)
-        lines.append((f"{name}: {ok if passed else problems(found, strict)}", passed))
-    failed = emit(diagnostics, fmt, strict)
-    if fmt == "text":
-        bad = sum(1 for _, passed in lines if not passed)
-        if len(lines) > 1 or not failed:
-            click.echo("\n".join(line for line, _ in lines))
-        if len(lines) > 1:
-            click.echo(f"{bad} of {len(lines)} storyboards failed" if bad else f"{len(lines)} storyboards checked")
+    options = {"quality": quality, "template_dirs": template_dirs, "jobs": jobs, "server": server}
+    outcomes = check_targets(chosen, acts, strict, **options)
+    failed = emit([d for outcome in outcomes for d in outcome.diagnostics], fmt, strict)
+    if fmt == "text" and len(outcomes) > 1:
+        click.echo("\n".join(summary_lines(outcomes, "checked")))
+    elif fmt == "text" and not failed:
+        click.echo(f"{outcomes[0].name}: {outcomes[0].line}")
     sys.exit(EXIT_INVALID if failed else EXIT_OK)
 
 
@@ -319,15 +274,11 @@ def render(
     (index.html, see `ncfvid serve`).
 
     Each act is its own Manim scene, rendered in subprocesses and cached beat by beat: an unchanged
-    beat is never rendered again, and an edited beat re-renders with the later beats of its act only.
-    The final video is joined from the beat clips without re-encoding the picture.
+    beat is never rendered again, an edited beat re-renders with the later beats of its act only.
 
-    Several storyboards render as one set of jobs, the biggest first, under one progress display;
-    each into its own folder (output/<stem>, or DIR/<stem> with -o DIR). One that is invalid or fails
-    does not stop the others; the summary lists each result and the exit code is 1 unless all
-    rendered. A translation file (STEM.LANG.yaml) is rendered as `--lang LANG` of its storyboard;
-    `--act` chooses acts of each storyboard (one that lacks them fails); `--cache DIR` lets them
-    share one cache folder.
+    Several storyboards render as one set of jobs under one progress display, each into its own
+    folder (with -o DIR: DIR/<stem>); one that fails stops no other, and the exit code is 1 unless all
+    rendered. A translation file (STEM.LANG.yaml) renders as --lang LANG of its storyboard.
 
     \b
     Examples:
@@ -338,10 +289,9 @@ def render(
       ncfvid render storyboards/ncf.yaml --lang de
     """
     from ncfvid.course import targets
-    from ncfvid.folders import cache_lock, render_lock
-    from ncfvid.project import Project
+    from ncfvid.courserender import render_targets
     from ncfvid.render import start_fork_server
-    from ncfvid.renderapp import RenderOptions, dry_run_lines, plan_render, render_project
+    from ncfvid.renderapp import RenderOptions
 
     gif_range = _time_range(span, formats)
     options = RenderOptions(
@@ -351,37 +301,12 @@ def render(
     # Manim runs fork from a server that imports Manim while the storyboard is prepared (see
     # ncfvid.forkserver); it stops with the command, however that ends. A dry run needs none.
     server = None if dry_run else start_fork_server()
-    context = click.get_current_context()
     if server is not None:
-        context.call_on_close(server.close)
-    if len({target.storyboard.resolve() for target in chosen}) > 1:  # a course: see ncfvid.courserender
-        from ncfvid.courserender import render_course
-
-        settings = {"acts": acts, "cache": cache, "template_dirs": template_dirs, "dry_run": dry_run}
-        stack = context.with_resource(ExitStack())
-        passed = render_course(
-            chosen, options, server=server, stack=stack, warn=warn, echo=click.echo, echo_err=echo_err, **settings
-        )
-        sys.exit(EXIT_OK if passed else EXIT_INVALID)
-    for target in chosen:  # one storyboard, in each language asked for in turn
-        project = Project.open(
-            target.storyboard,
-            acts=acts,
-            out=target.out,
-            template_dirs=template_dirs,
-            warn=warn,
-            language=target.language,
-            cache=cache,
-        )
-        if not dry_run:  # one render at a time in a folder: a second one waits, then finds the work done
-            click.get_current_context().with_resource(render_lock(project.folder, notice=not quiet))
-            if project.shared_cache is not None:  # shared with other renders; `clean` waits for them
-                click.get_current_context().with_resource(cache_lock(project.shared_cache, notice=not quiet))
-        render_plan = plan_render(project, options, dry_run=dry_run)
-        if dry_run:  # no layout check, no rendering: only what would render
-            click.echo("\n".join(dry_run_lines(project, render_plan, force)))
-            continue
-        render_project(project, options, render_plan, server, click.echo, echo_err)
+        click.get_current_context().call_on_close(server.close)
+    stack = click.get_current_context().with_resource(ExitStack())  # the folders' locks, until the end
+    settings = {"acts": acts, "cache": cache, "template_dirs": template_dirs, "dry_run": dry_run, "server": server}
+    if not render_targets(chosen, options, stack=stack, warn=warn, echo=click.echo, echo_err=echo_err, **settings):
+        sys.exit(EXIT_INVALID)
 
 
 def _time_range(span: str | None, formats: tuple[str, ...]) -> tuple[float, float] | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -67,6 +68,63 @@ def targets(paths: Sequence[Path], language: str | None, out: Path | None) -> li
     if out is not None and len(bases) > 1:  # several storyboards: -o is the course's folder
         found = [Target(t.storyboard, t.language, out / t.stem) for t in found]
     return found
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one target of `validate` or `check` went, for its summary line."""
+
+    name: str
+    diagnostics: list[Diagnostic]
+    passed: bool
+    line: str  # after `name: `: what it found (`valid`, `4 beats in 2 acts, ...`) or its problems
+
+
+def summary_lines(outcomes: Sequence[Outcome], done: str) -> list[str]:
+    """With several storyboards: one line each, then `N storyboards <done>` or how many failed."""
+    bad = sum(1 for outcome in outcomes if not outcome.passed)
+    lines = [f"{outcome.name}: {outcome.line}" for outcome in outcomes]
+    total = f"{len(outcomes)} storyboards"
+    return [*lines, f"{bad} of {total} failed" if bad else f"{total} {done}"]
+
+
+def validate_storyboards(paths: Sequence[Path], strict: bool) -> list[Outcome]:
+    """`ncfvid validate`: each storyboard (a translation: that storyboard in its language) loaded."""
+    from ncfvid.diagnostics import UserError
+    from ncfvid.files import display_name
+    from ncfvid.pipeline import load
+    from ncfvid.translation import load_translation, translated_storyboard
+
+    outcomes = []
+    for path in paths:
+        translation = translated_storyboard(path)  # storyboards/ncf.de.yaml beside storyboards/ncf.yaml
+        try:
+            loaded = load_translation(*translation) if translation else load(path)
+            found = list(loaded.warnings)
+        except UserError as err:
+            found = list(err.diagnostics)
+        failed = counts(found, strict)[0] > 0
+        outcomes.append(Outcome(display_name(path), found, not failed, problems(found, strict) if failed else "valid"))
+    return outcomes
+
+
+def check_targets(targets: Sequence[Target], acts: Sequence[str], strict: bool, **options: Any) -> list[Outcome]:
+    """`ncfvid check` on each target in turn (`options`: of `ncfvid.check.check`)."""
+    from ncfvid.check import check
+    from ncfvid.diagnostics import UserError
+
+    outcomes = []
+    for target in targets:
+        try:
+            result = check(target.storyboard, acts, language=target.language, out=target.out, **options)
+            found = result.diagnostics
+            name = result.prepared.loaded.yaml.filename if result.prepared else target.name
+            ok = f"{result.beats} beats in {len(result.runs)} acts, no layout problems ({result.seconds:.1f} s)"
+        except UserError as err:
+            found, ok, name = err.diagnostics, "", target.name
+        passed = bool(ok) and counts(found, strict)[0] == 0
+        outcomes.append(Outcome(name, found, passed, ok if passed else problems(found, strict)))
+    return outcomes
 
 
 def counts(diagnostics: Sequence[Diagnostic], strict: bool = False) -> tuple[int, int]:

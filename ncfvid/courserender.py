@@ -12,6 +12,7 @@ storyboard's render would be. The summary lists each storyboard's video and leng
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +27,7 @@ from ncfvid.forkserver import ForkServer
 from ncfvid.project import Project
 from ncfvid.renderapp import LayoutGate, RenderOptions, dry_run_lines, join, plan_render, voice_settings
 from ncfvid.renderplan import RenderPlan
+from ncfvid.rendertask import RenderTask
 
 
 @dataclass
@@ -49,6 +51,50 @@ class Member:
     @property
     def ok(self) -> bool:
         return not self.errors and self.project is not None
+
+
+def render_targets(
+    targets: Sequence[Target],
+    options: RenderOptions,
+    *,
+    acts: Sequence[str] = (),
+    cache: Path | None = None,
+    template_dirs: tuple[Path, ...] = (),
+    dry_run: bool = False,
+    server: ForkServer | None = None,
+    stack: ExitStack,
+    warn: Callable[[Diagnostic], None],
+    echo: Callable[[str], None],
+    echo_err: Callable[[str], None],
+) -> bool:
+    """`ncfvid render`: several storyboards as a course (`render_course`); one storyboard, in each
+    language asked for in turn, as always (its errors raised as UserError). True when all rendered."""
+    from ncfvid.folders import cache_lock, render_lock
+    from ncfvid.renderapp import render_project
+
+    settings = {"acts": acts, "cache": cache, "template_dirs": template_dirs, "dry_run": dry_run, "server": server}
+    if len({target.storyboard.resolve() for target in targets}) > 1:
+        return render_course(targets, options, stack=stack, warn=warn, echo=echo, echo_err=echo_err, **settings)
+    for target in targets:
+        project = Project.open(
+            target.storyboard,
+            acts=acts,
+            out=target.out,
+            template_dirs=template_dirs,
+            warn=warn,
+            language=target.language,
+            cache=cache,
+        )
+        if not dry_run:  # one render at a time in a folder: a second one waits, then finds the work done
+            stack.enter_context(render_lock(project.folder, notice=not options.quiet))
+            if project.shared_cache is not None:  # shared with other renders; `clean` waits for them
+                stack.enter_context(cache_lock(project.shared_cache, notice=not options.quiet))
+        render_plan = plan_render(project, options, dry_run=dry_run)
+        if dry_run:  # no layout check, no rendering: only what would render
+            echo("\n".join(dry_run_lines(project, render_plan, options.force)))
+            continue
+        render_project(project, options, render_plan, server, echo, echo_err)
+    return True
 
 
 def render_course(
@@ -150,39 +196,15 @@ def _render(
     """Draw the missing beats of every storyboard that opened, as one set of tasks."""
     from ncfvid.executors import executor_for
     from ncfvid.progress import RenderProgress
-    from ncfvid.render import remove_abandoned_work
-    from ncfvid.renderapp import _speak_ahead
-    from ncfvid.rendertask import RenderTask, render_tasks, tasks_for
+    from ncfvid.rendertask import render_tasks
 
     ready = [m for m in members if m.ok]
     if not ready:
         return
-    tasks: list[RenderTask] = []
-    rows: dict[str, Path] = {}  # progress row -> its act's previous log
-    for member in ready:
-        project, plan = member.project, member.plan
-        assert project is not None and plan is not None
-        name = member.name
-        for act in project.acts:
-            rows[f"{name}/{act.id}"] = project.folder / "logs" / f"{act.id}.log"
-        settings = options.settings(project)
-        module_path = project.write_module()
-        tasks += tasks_for(plan, module_path, settings, project.folder, group=name, label=lambda a, n=name: f"{n}/{a}")
-        member.gate = LayoutGate(project, plan, options, server, echo_err, group=name)
-        remove_abandoned_work(plan)
-    speaking = [m for m in ready if m.plan is not None and m.plan.jobs]
     jobs = options.settings(ready[0].project).jobs  # type: ignore[arg-type]
-    for member in speaking:  # the voice's processes shared out among the storyboards that speak
-        assert member.project is not None and member.plan is not None
-        voice = voice_settings(member.project, options)
-        try:
-            member.ahead = _speak_ahead(member.project, member.plan, voice, max(1, jobs // len(speaking)))
-        except UserError as err:
-            _stop(member)
-            _fail(member, err.diagnostics, report_errors)
-    tasks = [task for task in tasks if _member(members, task.group).ok]
+    tasks, rows = _tasks(ready, options, server, jobs, echo_err, report_errors)
     progress = RenderProgress(list(rows), Path("."), quiet=options.quiet, logs=rows)
-    storyboards = len({m.target.storyboard for m in ready})
+    storyboards = len({m.target.storyboard for m in ready if m.ok})
     progress.header(f"Rendering {len(rows)} act(s) of {storyboards} storyboard(s), {len(tasks)} job(s)")
     for row in rows:
         if not any(task.label == row for task in tasks):
@@ -206,18 +228,60 @@ def _render(
         executor.close()
     for member in ready:
         if member.name in failures and member.ok:
-            _stop(member)
-            errors = failures[member.name]
-            checker = member.gate.checker if member.gate is not None else None
-            if checker is not None:  # wait for its check; if that stopped the renders, its errors say why
-                try:
-                    found = checker.outcome()
-                except UserError as err:
-                    found = err.diagnostics
-                if checker.failed.is_set() and found:
-                    echo_err("The layout check found problems (render anyway with --no-check):")
-                    errors = found
-            _fail(member, errors, report_errors)
+            _fail(member, _why(member, failures[member.name], echo_err), report_errors)
+
+
+def _tasks(
+    ready: list[Member],
+    options: RenderOptions,
+    server: ForkServer | None,
+    jobs: int,
+    echo_err: Callable[[str], None],
+    report_errors: Callable[[list[Diagnostic]], None],
+) -> tuple[list[RenderTask], dict[str, Path]]:
+    """The tasks of the storyboards that opened, and their progress rows (-> each act's last log);
+    each storyboard's layout gate and its synthesis ahead started (a voice that fails fails it)."""
+    from ncfvid.render import remove_abandoned_work
+    from ncfvid.renderapp import speak_ahead
+    from ncfvid.rendertask import tasks_for
+
+    speaking = [m for m in ready if m.plan is not None and m.plan.jobs]
+    tasks: list[RenderTask] = []
+    rows: dict[str, Path] = {}
+    for member in ready:
+        project, plan, name = member.project, member.plan, member.name
+        assert project is not None and plan is not None
+        if member in speaking:  # the voice's processes shared out among the storyboards that speak
+            voice, workers = voice_settings(project, options), max(1, jobs // len(speaking))
+            try:
+                member.ahead = speak_ahead(project, plan, voice, workers)
+            except UserError as err:
+                _fail(member, err.diagnostics, report_errors)
+                continue
+        rows.update({f"{name}/{act.id}": project.folder / "logs" / f"{act.id}.log" for act in project.acts})
+        module_path = project.write_module()
+        label = functools.partial("{}/{}".format, name)
+        tasks += tasks_for(plan, module_path, options.settings(project), project.folder, group=name, label=label)
+        member.gate = LayoutGate(project, plan, options, server, echo_err, group=name)
+        remove_abandoned_work(plan)
+    return tasks, rows
+
+
+def _why(member: Member, errors: list[Diagnostic], echo_err: Callable[[str], None]) -> list[Diagnostic]:
+    """What failed a storyboard's renders: its tasks' errors, or its layout check's when that
+    stopped them (waited for: a check of its acts may still run)."""
+    _stop(member)
+    checker = member.gate.checker if member.gate is not None else None
+    if checker is None:
+        return errors
+    try:
+        found = checker.outcome()
+    except UserError as err:
+        found = err.diagnostics
+    if checker.failed.is_set() and found:
+        echo_err("The layout check found problems (render anyway with --no-check):")
+        return found
+    return errors
 
 
 def _publish(
@@ -227,14 +291,14 @@ def _publish(
     report_errors: Callable[[list[Diagnostic]], None],
 ) -> None:
     """After the renders: the storyboard's synthesis and layout check, then its video."""
-    from ncfvid.renderapp import _finish_ahead
+    from ncfvid.renderapp import finish_ahead
 
     project, plan, gate = member.project, member.plan, member.gate
     assert project is not None and plan is not None and gate is not None
     quality = options.settings(project).quality
     try:
         if member.ahead is not None:
-            _finish_ahead(project, member.ahead, voice_settings(project, options)["engine"], _Lines(echo, options))
+            finish_ahead(project, member.ahead, voice_settings(project, options)["engine"], _Lines(echo, options))
         checked = gate.outcome(quality)
         if checked is not None and not options.quiet:
             echo(f"{member.name}: checked {checked} beats: no layout problems")
@@ -267,7 +331,7 @@ def _stop(member: Member) -> None:
 
 
 class _Lines:
-    """What `_finish_ahead` reports through (a progress display's `header`), as plain lines."""
+    """What `finish_ahead` reports through (a progress display's `header`), as plain lines."""
 
     def __init__(self, echo: Callable[[str], None], options: RenderOptions) -> None:
         self.echo, self.quiet = echo, options.quiet

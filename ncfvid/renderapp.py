@@ -117,12 +117,12 @@ def render_project(
     progress = RenderProgress([act.id for act in project.acts], project.folder / "logs", quiet=options.quiet)
     progress.header(f"Rendering {len(project.acts)} act(s) of {project.filename} at -q{settings.quality}")
     voice = voice_settings(project, options)
-    ahead = _speak_ahead(project, render_plan, voice, settings.jobs) if render_plan.jobs else None
+    ahead = speak_ahead(project, render_plan, voice, settings.jobs) if render_plan.jobs else None
     try:
         with progress:
             render_jobs(render_plan, module_path, settings, project.folder, progress.report, gate.abort, server)
         if ahead is not None:
-            _finish_ahead(project, ahead, voice["engine"], progress)
+            finish_ahead(project, ahead, voice["engine"], progress)
     except BaseException as err:
         if ahead is not None:
             ahead.stop()
@@ -158,7 +158,7 @@ def join(project: Project, render_plan: RenderPlan, options: RenderOptions) -> t
     return video, published.length
 
 
-def _speak_ahead(project: Project, render_plan: RenderPlan, voice: dict[str, Any], workers: int) -> Any:
+def speak_ahead(project: Project, render_plan: RenderPlan, voice: dict[str, Any], workers: int) -> Any:
     """Start synthesising the lines the render's jobs will speak, in parallel and beside them, in the
     order the jobs ask for them (`ncfvid.speech.ahead`); None when the engine needs no help or every
     line is cached. Beats with a recording are left out."""
@@ -187,7 +187,7 @@ def _speak_ahead(project: Project, render_plan: RenderPlan, voice: dict[str, Any
         raise UserError.single(project.filename, f"{voice['engine']}: {err}") from None
 
 
-def _finish_ahead(project: Project, ahead: Any, engine: str, progress: Any) -> None:
+def finish_ahead(project: Project, ahead: Any, engine: str, progress: Any) -> None:
     """Wait for the synthesis ahead; report it, or what went wrong as one line."""
     from ncfvid.speech import EngineUnavailable
     from ncfvid.speech.festivalengine import SynthesisError
