@@ -21,6 +21,7 @@ from ncfvid.clishared import (
     FORMAT,
     JOBS,
     OUTPUT,
+    SCHEDULER,
     STORYBOARD,
     STORYBOARDS,
     STRICT,
@@ -244,6 +245,7 @@ def compile_(storyboard: Path, out: Path | None, language: str | None, template_
     help="Render a translation (storyboards/STEM.LANG.yaml) to output/STEM/STEM.LANG.mp4; 'all': every one.",
 )
 @CACHE
+@SCHEDULER
 @TEMPLATES
 @ASPECT
 @user_errors
@@ -265,6 +267,7 @@ def render(
     no_check: bool,
     formats: tuple[str, ...],
     span: str | None,
+    scheduler: str | None,
     template_dirs: tuple[Path, ...],
 ) -> None:
     """Render storyboards to output/<stem>/<stem>.mp4 with narration and subtitles (.srt, .vtt).
@@ -287,24 +290,23 @@ def render(
       ncfvid render storyboards/ncf.yaml --act architecture --draft
       ncfvid render storyboards/ncf.yaml --act architecture --format gif
       ncfvid render storyboards/ncf.yaml --lang de
+      ncfvid render storyboards/*.yaml --scheduler tcp://render-1:8786
     """
     from ncfvid.course import targets
     from ncfvid.courserender import render_targets
-    from ncfvid.render import start_fork_server
+    from ncfvid.executors import scheduler_from, start_executors
     from ncfvid.renderapp import RenderOptions
 
-    gif_range = _time_range(span, formats)
+    gif_range, ctx = _time_range(span, formats), click.get_current_context()
+    # a fork server started while the storyboards are prepared, or a Dask cluster (ncfvid.executors)
+    server, executor, jobs = start_executors(scheduler_from(scheduler), jobs, dry_run, ctx.call_on_close)
     options = RenderOptions(
         quality, draft, voice, engine, burn_captions, jobs, force, quiet, no_check, formats or ("mp4",), gif_range
     )
     chosen = targets(storyboards, language, out)
-    # Manim runs fork from a server that imports Manim while the storyboard is prepared (see
-    # ncfvid.forkserver); it stops with the command, however that ends. A dry run needs none.
-    server = None if dry_run else start_fork_server()
-    if server is not None:
-        click.get_current_context().call_on_close(server.close)
-    stack = click.get_current_context().with_resource(ExitStack())  # the folders' locks, until the end
+    stack = ctx.with_resource(ExitStack())  # the folders' locks, until the end
     settings = {"acts": acts, "cache": cache, "template_dirs": template_dirs, "dry_run": dry_run, "server": server}
+    settings["executor"] = executor
     if not render_targets(chosen, options, stack=stack, warn=warn, echo=click.echo, echo_err=echo_err, **settings):
         sys.exit(EXIT_INVALID)
 

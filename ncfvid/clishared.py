@@ -49,6 +49,13 @@ def _use_aspect(ctx: click.Context, param: click.Parameter, value: str | None) -
     pipeline.ASPECT_OVERRIDE[0] = value  # every storyboard this command loads (see pipeline.with_aspect)
 
 
+SCHEDULER = click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Render on a Dask cluster: its scheduler's address (tcp://HOST:8786), or 'local' for a LocalCluster "
+    "here (default: $NCFVID_SCHEDULER, else this machine's fork server).",
+)
 JOBS = click.option(
     "--jobs",
     "-j",

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ncfvid.course import Target, problems
 from ncfvid.diagnostics import Diagnostic, UserError
@@ -28,6 +28,9 @@ from ncfvid.project import Project
 from ncfvid.renderapp import LayoutGate, RenderOptions, dry_run_lines, join, plan_render, voice_settings
 from ncfvid.renderplan import RenderPlan
 from ncfvid.rendertask import RenderTask
+
+if TYPE_CHECKING:
+    from ncfvid.executors import Executor
 
 
 @dataclass
@@ -62,6 +65,7 @@ def render_targets(
     template_dirs: tuple[Path, ...] = (),
     dry_run: bool = False,
     server: ForkServer | None = None,
+    executor: Executor | None = None,
     stack: ExitStack,
     warn: Callable[[Diagnostic], None],
     echo: Callable[[str], None],
@@ -73,6 +77,7 @@ def render_targets(
     from ncfvid.renderapp import render_project
 
     settings = {"acts": acts, "cache": cache, "template_dirs": template_dirs, "dry_run": dry_run, "server": server}
+    settings["executor"] = executor
     if len({target.storyboard.resolve() for target in targets}) > 1:
         return render_course(targets, options, stack=stack, warn=warn, echo=echo, echo_err=echo_err, **settings)
     for target in targets:
@@ -93,7 +98,7 @@ def render_targets(
         if dry_run:  # no layout check, no rendering: only what would render
             echo("\n".join(dry_run_lines(project, render_plan, options.force)))
             continue
-        render_project(project, options, render_plan, server, echo, echo_err)
+        render_project(project, options, render_plan, server, echo, echo_err, executor)
     return True
 
 
@@ -106,6 +111,7 @@ def render_course(
     template_dirs: tuple[Path, ...] = (),
     dry_run: bool = False,
     server: ForkServer | None = None,
+    executor: Executor | None = None,
     stack: ExitStack,
     warn: Callable[[Diagnostic], None],
     echo: Callable[[str], None],
@@ -133,7 +139,7 @@ def render_course(
             echo("\n".join("  " + line for line in dry_run_lines(member.project, member.plan, options.force)))
     if dry_run:
         return all(member.ok for member in members)
-    _render(members, options, server, echo_err, report_errors)
+    _render(members, options, server, echo_err, report_errors, executor)
     for member in members:
         if member.ok:
             _publish(member, options, echo, report_errors)
@@ -192,8 +198,10 @@ def _render(
     server: ForkServer | None,
     echo_err: Callable[[str], None],
     report_errors: Callable[[list[Diagnostic]], None],
+    given: Executor | None = None,
 ) -> None:
-    """Draw the missing beats of every storyboard that opened, as one set of tasks."""
+    """Draw the missing beats of every storyboard that opened, as one set of tasks, on the `given`
+    executor (default: this machine's, forked from `server`)."""
     from ncfvid.executors import executor_for
     from ncfvid.progress import RenderProgress
     from ncfvid.rendertask import render_tasks
@@ -202,14 +210,14 @@ def _render(
     if not ready:
         return
     jobs = options.settings(ready[0].project).jobs  # type: ignore[arg-type]
-    tasks, rows = _tasks(ready, options, server, jobs, echo_err, report_errors)
+    executor = given or executor_for(None, jobs, server)
+    tasks, rows = _tasks(ready, options, server, jobs, echo_err, report_errors, executor)
     progress = RenderProgress(list(rows), Path("."), quiet=options.quiet, logs=rows)
     storyboards = len({m.target.storyboard for m in ready if m.ok})
     progress.header(f"Rendering {len(rows)} act(s) of {storyboards} storyboard(s), {len(tasks)} job(s)")
     for row in rows:
         if not any(task.label == row for task in tasks):
             progress.report(row, "cached", None)
-    executor = executor_for(None, jobs, server)
 
     def stopped(group: str) -> bool:
         gate = _member(members, group).gate
@@ -225,7 +233,8 @@ def _render(
                 member.gate.stopped(err)
         raise
     finally:
-        executor.close()
+        if given is None:
+            executor.close()
     for member in ready:
         if member.name in failures and member.ok:
             _fail(member, _why(member, failures[member.name], echo_err), report_errors)
@@ -238,14 +247,16 @@ def _tasks(
     jobs: int,
     echo_err: Callable[[str], None],
     report_errors: Callable[[list[Diagnostic]], None],
+    executor: Executor,
 ) -> tuple[list[RenderTask], dict[str, Path]]:
     """The tasks of the storyboards that opened, and their progress rows (-> each act's last log);
     each storyboard's layout gate and its synthesis ahead started (a voice that fails fails it)."""
     from ncfvid.render import remove_abandoned_work
-    from ncfvid.renderapp import speak_ahead
+    from ncfvid.renderapp import speak_ahead, task_speech
     from ncfvid.rendertask import tasks_for
 
-    speaking = [m for m in ready if m.plan is not None and m.plan.jobs]
+    remote = getattr(executor, "remote", False)  # its workers speak their lines (see TaskSpeech)
+    speaking = [m for m in ready if m.plan is not None and m.plan.jobs and not remote]
     tasks: list[RenderTask] = []
     rows: dict[str, Path] = {}
     for member in ready:
@@ -261,8 +272,10 @@ def _tasks(
         rows.update({f"{name}/{act.id}": project.folder / "logs" / f"{act.id}.log" for act in project.acts})
         module_path = project.write_module()
         label = functools.partial("{}/{}".format, name)
-        tasks += tasks_for(plan, module_path, options.settings(project), project.folder, group=name, label=label)
-        member.gate = LayoutGate(project, plan, options, server, echo_err, group=name)
+        speech = task_speech(project, plan, voice_settings(project, options)) if remote else []
+        settings, recordings = options.settings(project), project.recordings_by_act()
+        tasks += tasks_for(plan, module_path, settings, project.folder, name, label, recordings, speech)
+        member.gate = LayoutGate(project, plan, options, server, echo_err, group=name, executor=executor)
         remove_abandoned_work(plan)
     return tasks, rows
 

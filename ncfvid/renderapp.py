@@ -11,13 +11,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ncfvid.diagnostics import UserError
 from ncfvid.folders import act_cache, remove
 from ncfvid.forkserver import ForkServer
 from ncfvid.project import Project
 from ncfvid.renderplan import RenderPlan, RenderSettings, plan
+
+if TYPE_CHECKING:
+    from ncfvid.executors import Executor
 
 
 @dataclass(frozen=True)
@@ -102,10 +105,13 @@ def render_project(
     server: ForkServer | None,
     echo: Callable[[str], None],
     echo_err: Callable[[str], None],
+    executor: Executor | None = None,
 ) -> None:
-    """Render the plan's missing beats (the layout check beside them), join the video, report it."""
+    """Render the plan's missing beats (the layout check beside them) on `executor` (default: this
+    machine's, forked from `server`), join the video, report it."""
+    from ncfvid.executors import executor_for
     from ncfvid.progress import RenderProgress
-    from ncfvid.rendertask import render_jobs
+    from ncfvid.rendertask import render_plan_tasks
 
     started = time.perf_counter()
     settings = options.settings(project)
@@ -113,14 +119,27 @@ def render_project(
     # The check reads the layout each render job records as it draws a beat; an act with cached beats
     # that have no record (older caches, or burnt-in captions, which would be in the record) is checked
     # by `ncfvid check`'s own run beside the renders.
-    gate = LayoutGate(project, render_plan, options, server, echo_err)
+    executor = executor or executor_for(None, settings.jobs, server)
+    remote = getattr(executor, "remote", False)  # its workers speak their lines (see TaskSpeech)
+    gate = LayoutGate(project, render_plan, options, server, echo_err, executor=executor)
     progress = RenderProgress([act.id for act in project.acts], project.folder / "logs", quiet=options.quiet)
     progress.header(f"Rendering {len(project.acts)} act(s) of {project.filename} at -q{settings.quality}")
     voice = voice_settings(project, options)
-    ahead = speak_ahead(project, render_plan, voice, settings.jobs) if render_plan.jobs else None
+    ahead = speak_ahead(project, render_plan, voice, settings.jobs) if render_plan.jobs and not remote else None
+    speech = task_speech(project, render_plan, voice) if remote else []
     try:
         with progress:
-            render_jobs(render_plan, module_path, settings, project.folder, progress.report, gate.abort, server)
+            render_plan_tasks(
+                render_plan,
+                module_path,
+                settings,
+                project.folder,
+                progress.report,
+                gate.abort,
+                executor,
+                project.recordings_by_act(),
+                speech,
+            )
         if ahead is not None:
             finish_ahead(project, ahead, voice["engine"], progress)
     except BaseException as err:
@@ -158,20 +177,14 @@ def join(project: Project, render_plan: RenderPlan, options: RenderOptions) -> t
     return video, published.length
 
 
-def speak_ahead(project: Project, render_plan: RenderPlan, voice: dict[str, Any], workers: int) -> Any:
-    """Start synthesising the lines the render's jobs will speak, in parallel and beside them, in the
-    order the jobs ask for them (`ncfvid.speech.ahead`); None when the engine needs no help or every
-    line is cached. Beats with a recording are left out."""
+def _job_lines(project: Project, render_plan: RenderPlan) -> list[list[str]]:
+    """The lines each of the plan's jobs speaks, in order: its act's lines from the first (earlier
+    beats run skipped) to its last beat. Beats with a recording are left out."""
     from ncfvid.compiler import spoken_text
-    from ncfvid.render import speech_store
-    from ncfvid.speech import EngineUnavailable
-    from ncfvid.speech.ahead import start_ahead
 
     prepared, story = project.prepared, project.story
     acts = {act.id: act for act in story.acts}
-    # Each job speaks its act's lines from the first (earlier beats run skipped) to its last beat;
-    # the biggest jobs start first. Take the jobs' lines in turn: first lines first.
-    needs = [
+    return [
         [
             spoken_text(story, beat, prepared.context)
             for beat in acts[job.act_id].beats[: job.stop]
@@ -179,8 +192,33 @@ def speak_ahead(project: Project, render_plan: RenderPlan, voice: dict[str, Any]
         ]
         for job in render_plan.jobs
     ]
+
+
+def _engine_options(voice: dict[str, Any]) -> dict[str, Any]:
+    return {"voice": voice.get("voice"), "rate": voice.get("rate"), **(voice.get("options") or {})}
+
+
+def task_speech(project: Project, render_plan: RenderPlan, voice: dict[str, Any]) -> list[Any]:
+    """Each of the plan's jobs' lines and voice, for executors whose workers synthesise them (see
+    rendertask.TaskSpeech), in the plan's order."""
+    from ncfvid.rendertask import TaskSpeech
+
+    options = tuple(sorted(_engine_options(voice).items()))
+    return [TaskSpeech(voice["engine"], options, tuple(lines)) for lines in _job_lines(project, render_plan)]
+
+
+def speak_ahead(project: Project, render_plan: RenderPlan, voice: dict[str, Any], workers: int) -> Any:
+    """Start synthesising the lines the render's jobs will speak, in parallel and beside them, in the
+    order the jobs ask for them (`ncfvid.speech.ahead`); None when the engine needs no help or every
+    line is cached."""
+    from ncfvid.render import speech_store
+    from ncfvid.speech import EngineUnavailable
+    from ncfvid.speech.ahead import start_ahead
+
+    # The biggest jobs start first. Take the jobs' lines in turn: first lines first.
+    needs = _job_lines(project, render_plan)
     lines = [need[i] for i in range(max(map(len, needs), default=0)) for need in needs if i < len(need)]
-    options = {"voice": voice.get("voice"), "rate": voice.get("rate"), **(voice.get("options") or {})}
+    options = _engine_options(voice)
     try:
         return start_ahead(voice["engine"], options, lines, speech_store(project.cache), workers)
     except (EngineUnavailable, OSError) as err:
@@ -227,9 +265,11 @@ class LayoutGate:
         server: ForkServer | None,
         echo_err: Callable[[str], None],
         group: str | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.project, self.render_plan, self.options, self.echo_err = project, render_plan, options, echo_err
         self.group = group  # the renders its errors stop (None: all; several storyboards: its own)
+        self.executor = executor  # what runs them (None: this machine's fork server)
         self.abort = threading.Event()  # set when the layout check finds errors: stop rendering
         self.separate: list[str] = []
         if not options.no_check:
@@ -243,7 +283,10 @@ class LayoutGate:
         from ncfvid.render import stop_renders
 
         self.abort.set()
-        stop_renders(self.group)
+        if self.executor is not None:
+            self.executor.stop(self.group)
+        else:
+            stop_renders(self.group)
 
     def _recorded(self, act_id: str) -> bool:
         """Whether the act's beats that will not render (cached) have their layout records."""

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ncfvid.diagnostics import Diagnostic, UserError
 from ncfvid.renderplan import ActJob, RenderPlan, RenderSettings
@@ -26,6 +26,16 @@ from ncfvid.renderplan import ActJob, RenderPlan, RenderSettings
 if TYPE_CHECKING:
     from ncfvid.executors import Executor
     from ncfvid.forkserver import ForkServer
+
+
+@dataclass(frozen=True)
+class TaskSpeech:
+    """The lines a task's Manim run speaks, in the order it speaks them, and the voice: for executors
+    whose workers synthesise them (the local executor's are synthesised ahead by the coordinator)."""
+
+    engine: str
+    options: tuple[tuple[str, Any], ...]  # voice, rate and the engine's options
+    lines: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,8 @@ class RenderTask:
     out: Path  # the storyboard's output folder: its cache receives the drawn beats
     label: str  # what the progress display calls it (several tasks of one act share the act's label)
     group: str = ""  # the storyboard it belongs to
+    recordings: tuple[str, ...] = ()  # the recorded narration files its act may play
+    speech: TaskSpeech | None = None  # what it speaks (see TaskSpeech)
 
     @property
     def log_path(self) -> Path:
@@ -56,9 +68,26 @@ def tasks_for(
     out: Path,
     group: str = "",
     label: Callable[[str], str] = str,
+    recordings: Mapping[str, Mapping[str, str]] | None = None,
+    speech: Sequence[TaskSpeech | None] = (),
 ) -> list[RenderTask]:
-    """The plan's jobs as tasks; `label(act_id)` names each in the progress display."""
-    return [RenderTask(job, module_path, settings, out, label(job.act_id), group) for job in render_plan.jobs]
+    """The plan's jobs as tasks; `label(act_id)` names each in the progress display, `recordings`
+    are the project's (act id -> beat id -> file, see Project.recordings_by_act), `speech` is each
+    job's (in the plan's order; none: the coordinator speaks ahead)."""
+    played = recordings or {}
+    return [
+        RenderTask(
+            job,
+            module_path,
+            settings,
+            out,
+            label(job.act_id),
+            group,
+            tuple(sorted(played.get(job.act_id, {}).values())),
+            speech[n] if n < len(speech) else None,
+        )
+        for n, job in enumerate(render_plan.jobs)
+    ]
 
 
 Report = Callable[..., None]  # report(label, state, seconds, log=path): see ncfvid.progress.RenderProgress
@@ -116,9 +145,9 @@ def render_jobs(
     starts (whoever sets it stops the running ones, see `ncfvid.render.stop_renders`). The Manim runs
     are forked from `server` if given (see `ncfvid.render.start_fork_server`), else started as new
     processes. Raises UserError with every failed job's error."""
-    from ncfvid.executors import executor_for
+    from ncfvid.executors.local import LocalExecutor
 
-    executor = executor_for(None, settings.jobs, server)
+    executor = LocalExecutor(settings.jobs, server)
     try:
         render_plan_tasks(render_plan, module_path, settings, out, report, abort, executor)
     finally:
@@ -133,12 +162,15 @@ def render_plan_tasks(
     report: Callable[..., None],
     abort: threading.Event | None,
     executor: Executor,
+    recordings: Mapping[str, Mapping[str, str]] | None = None,
+    speech: Sequence[TaskSpeech | None] = (),
 ) -> None:
-    """`render_jobs` on any executor: one storyboard's plan, its acts' ids as labels."""
+    """`render_jobs` on any executor: one storyboard's plan, its acts' ids as labels (for `recordings`
+    and `speech` see `tasks_for`)."""
     from ncfvid.render import remove_abandoned_work
 
     stopping = abort if abort is not None else threading.Event()
-    tasks = tasks_for(render_plan, module_path, settings, out)
+    tasks = tasks_for(render_plan, module_path, settings, out, recordings=recordings, speech=speech)
     for act in dict.fromkeys(clip.act_id for clip in render_plan.clips):
         if not any(task.label == act for task in tasks):
             report(act, "cached", None)
