@@ -71,17 +71,19 @@ def test_a_render_on_two_workers_equals_a_local_render(cluster: Cluster, referen
 
 
 @RENDER
-def test_the_scheduler_comes_from_the_environment_too(cluster: Cluster, reference: Path, tmp_path: Path) -> None:
-    folder = tmp_path / "env"
-    folder.mkdir()
-    shutil.copy(TINY, folder / "tiny.yaml")
-    command = [str(NCFVID), "render", "tiny.yaml", "-q", "l", "--engine", "festival", "-o", "out", "--act", "intro"]
+def test_two_storyboards_render_on_the_cluster_named_by_the_environment(
+    cluster: Cluster, reference: Path, tmp_path: Path
+) -> None:
+    shutil.copy(TINY, tmp_path / "tiny.yaml")
+    shutil.copy(TINY, tmp_path / "twin.yaml")
+    command = [str(NCFVID), "render", "tiny.yaml", "twin.yaml", "-q", "l", "--engine", "festival", "-o", "out"]
     env = {**os.environ, SCHEDULER_ENV: cluster.address}
-    result = subprocess.run(command, capture_output=True, text=True, cwd=folder, env=env, timeout=300, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
-    assert act_states(result.stdout) == {"intro": "done"}
-    before = sorted(p.name for p in cluster.scratch.glob("*-*/logs/*.log"))
-    assert any(name.startswith("intro") for name in before)  # drawn on a worker
+    assert "2 of 2 storyboards rendered" in result.stdout
+    assert_same_render(tmp_path / "out" / "tiny", reference)
+    assert_same_video(reference / "tiny.mp4", tmp_path / "out" / "twin" / "twin.mp4")
+    assert {path.parent.parent.name.split("-")[0] for path in cluster.scratch.glob("*/logs/*.log")} >= {"tiny", "twin"}
 
 
 @RENDER

@@ -131,7 +131,7 @@ def _speak_ahead(payload: TaskPayload, root: Path) -> Any:
     from ncfvid.speech.ahead import start_ahead
 
     speech = payload.speech
-    return start_ahead(speech.engine, dict(speech.options), speech.lines, speech_store(root), 1)
+    return start_ahead(speech.engine, dict(speech.options), speech.lines, speech_store(root / "cache"), 1)
 
 
 def _pack(index: int, folder: Path) -> DrawnClip:
