@@ -18,6 +18,7 @@ still running and exits. The server forks only from its single thread.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import json
 import os
@@ -189,6 +190,7 @@ def start_process(
 def serve(preload: Sequence[str], requests: IO[str], replies: IO[str]) -> None:
     """Import `preload`, then fork a run per request until `requests` ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the client, which stops the runs
+    keep_freed_memory()  # the forked runs inherit it
     for name in (*PRELOAD, *preload):
         importlib.import_module(name)
     children: set[int] = set()
@@ -212,6 +214,28 @@ def serve(preload: Sequence[str], requests: IO[str], replies: IO[str]) -> None:
             _reap(children, replies, block=True)
             continue
         _reap(children, replies, block=False)
+
+
+#: glibc's mallopt parameters, and the values a Manim run wants (see `keep_freed_memory`)
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
+_KEEP = ((_M_MMAP_THRESHOLD, 64 << 20), (_M_TRIM_THRESHOLD, 256 << 20), (_M_TOP_PAD, 64 << 20))
+
+
+def keep_freed_memory() -> None:
+    """Make this process's C allocator (glibc) keep the memory it frees for the next allocation.
+
+    A Manim run allocates and frees a few arrays the size of a frame for every frame it draws and
+    encodes (the camera's pixels, the encoder's pictures). glibc serves allocations that large with a
+    fresh mmap and unmaps them when they are freed, so the next frame's pages are faulted in, zeroed,
+    again: ~800,000 page faults in a cold -q l NCF render, 2.3 s of system time. Allocations under
+    64 MiB from the heap, and up to 256 MiB kept free at its top instead of returned, halve the faults
+    and cut the system time by a third. Nothing computed changes. A no-op without glibc."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    for parameter, value in _KEEP:
+        mallopt(parameter, value)
 
 
 def _start(request: dict[str, Any], children: set[int]) -> dict[str, Any]:
