@@ -252,7 +252,7 @@ def _tasks(
     """The tasks of the storyboards that opened, and their progress rows (-> each act's last log);
     each storyboard's layout gate and its synthesis ahead started (a voice that fails fails it)."""
     from ncfvid.render import remove_abandoned_work
-    from ncfvid.renderapp import speak_ahead, task_speech
+    from ncfvid.renderapp import log_name, speak_ahead, task_speech
     from ncfvid.rendertask import tasks_for
 
     remote = getattr(executor, "remote", False)  # its workers speak their lines (see TaskSpeech)
@@ -269,7 +269,8 @@ def _tasks(
             except UserError as err:
                 _fail(member, err.diagnostics, report_errors)
                 continue
-        rows.update({f"{name}/{act.id}": project.folder / "logs" / f"{act.id}.log" for act in project.acts})
+        logs = project.folder / "logs"
+        rows.update({f"{name}/{act.id}": logs / log_name(f"{act.id}.log", project) for act in project.acts})
         module_path = project.write_module()
         label = functools.partial("{}/{}".format, name)
         speech = task_speech(project, plan, voice_settings(project, options)) if remote else []

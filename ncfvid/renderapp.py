@@ -9,7 +9,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,7 +75,20 @@ def plan_render(project: Project, options: RenderOptions, *, dry_run: bool = Fal
         render_plan = plan(project.module, specs, project.recordings_by_act(), settings, cache)
     if render_plan.jobs:  # a fully cached render needs no speech engine (nor Manim)
         check_engine(project, voice_settings(project, options), options)
+    if log_suffix(project):  # a translation (or frame) may render beside the storyboard: logs of its own
+        jobs = [replace(job, log_name=log_name(job.log_name, project)) for job in render_plan.jobs]
+        render_plan = RenderPlan(render_plan.clips, jobs)
     return render_plan
+
+
+def log_suffix(project: Project) -> str:
+    """`.de` for a translation, `-9x16` for another frame, "" for the storyboard as it is."""
+    return project.loaded.name[len(project.loaded.stem) :]
+
+
+def log_name(name: str, project: Project) -> str:
+    """A Manim log's name (`intro.log`) for the project: `intro.de.log` for a translation."""
+    return name.removesuffix(".log") + log_suffix(project) + ".log"
 
 
 def voice_settings(project: Project, options: RenderOptions) -> dict[str, Any]:
