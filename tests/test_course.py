@@ -4,14 +4,21 @@ each with its findings at its file:line and a summary line of its own."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from test_cache import act_states, assert_same_video
 
 from ncfvid.course import targets
+from ncfvid.courserender import render_targets
+from ncfvid.diagnostics import UserError
+from ncfvid.executors.local import LocalExecutor
+from ncfvid.renderapp import RenderOptions
+from ncfvid.rendertask import RenderTask
 
 ROOT = Path(__file__).resolve().parent.parent
 NCFVID = Path(sys.executable).parent / "ncfvid"
@@ -140,3 +147,45 @@ def test_render_several_storyboards_equals_separate_renders(tmp_path: Path, brok
         for suffix in (".srt", ".vtt", ".chapters.txt"):
             name = f"{board.stem}{suffix}"
             assert (together / name).read_bytes() == (apart / name).read_bytes()
+
+
+class FailingFor(LocalExecutor):
+    """This machine's executor, whose every task of one storyboard fails as a Manim run would."""
+
+    def __init__(self, group: str) -> None:
+        super().__init__(2)
+        self.group = group
+
+    def run(self, task: RenderTask) -> float:
+        if task.group == self.group:
+            raise UserError.single(str(task.module_path), f"act '{task.job.act_id}' failed to render (a test)")
+        return super().run(task)
+
+
+@pytest.mark.render
+def test_a_failing_job_or_a_layout_error_fails_only_its_storyboard(tmp_path: Path) -> None:
+    a, b = pair(tmp_path)
+    off_edge = Path(shutil.copy(ROOT / "tests" / "layout" / "off_edge.yaml", tmp_path / "off_edge.yaml"))
+    out: list[str] = []
+    err: list[str] = []
+    with ExitStack() as stack:
+        passed = render_targets(
+            targets([a, b, off_edge], None, tmp_path / "course"),
+            RenderOptions(quality="l", draft=True),
+            stack=stack,
+            executor=FailingFor("b"),
+            warn=lambda diagnostic: None,
+            echo=out.append,
+            echo_err=err.append,
+        )
+    assert not passed
+    assert out[-4:-1] == [
+        f"{tmp_path / 'course' / 'a' / 'a.mp4'}  (9.5 s of video)",
+        f"{b}: failed (2 errors, 0 warnings)",  # its two acts' jobs
+        f"{off_edge}: failed (1 error, 0 warnings)",
+    ]
+    assert out[-1].startswith("1 of 3 storyboards rendered")
+    errors = "\n".join(err)
+    assert "act 'outro' failed to render (a test)" in errors and "act 'intro' failed to render (a test)" in errors
+    assert f"{off_edge}:" in errors and "safe area" in errors  # the layout error, at its line
+    assert not (tmp_path / "course" / "off_edge" / "off_edge.mp4").exists()
