@@ -212,6 +212,7 @@ def _render(
     jobs = options.settings(ready[0].project).jobs  # type: ignore[arg-type]
     executor = given or executor_for(None, jobs, server)
     tasks, rows = _tasks(ready, options, server, jobs, echo_err, report_errors, executor)
+    tasks = _once(tasks)
     progress = RenderProgress(list(rows), Path("."), quiet=options.quiet, logs=rows)
     storyboards = len({m.target.storyboard for m in ready if m.ok})
     progress.header(f"Rendering {len(rows)} act(s) of {storyboards} storyboard(s), {len(tasks)} job(s)")
@@ -238,6 +239,9 @@ def _render(
     for member in ready:
         if member.name in failures and member.ok:
             _fail(member, _why(member, failures[member.name], echo_err), report_errors)
+        elif member.ok and member.plan is not None and not all(clip.cached for clip in member.plan.clips):
+            why = "its beats shared with another storyboard were not drawn: that storyboard failed"
+            _fail(member, [Diagnostic(member.target.name, 0, 0, "", why)], report_errors)
 
 
 def _tasks(
@@ -279,6 +283,20 @@ def _tasks(
         member.gate = LayoutGate(project, plan, options, server, echo_err, group=name, executor=executor)
         remove_abandoned_work(plan)
     return tasks, rows
+
+
+def _once(tasks: list[RenderTask]) -> list[RenderTask]:
+    """The tasks, each set of clips drawn once: storyboards that share an act's code (and a cache
+    folder) share its clips, which the first storyboard's task draws (its act's row in the others:
+    cached; if that task fails, so do they)."""
+    drawn: set[tuple[Path, ...]] = set()
+    once = []
+    for task in tasks:
+        folders = tuple(clip.folder for clip in task.job.clips)
+        if folders not in drawn:
+            drawn.add(folders)
+            once.append(task)
+    return once
 
 
 def _why(member: Member, errors: list[Diagnostic], echo_err: Callable[[str], None]) -> list[Diagnostic]:

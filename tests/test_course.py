@@ -127,14 +127,15 @@ def test_storyboards_sharing_an_act_share_its_clips(tmp_path: Path) -> None:
 def test_render_several_storyboards_equals_separate_renders(tmp_path: Path, broken: Path) -> None:
     """One command renders a.yaml and b.yaml into their folders under -o, with frames, sound and
     captions equal to separate renders; broken.yaml (invalid) reports its error at its line, fails
-    alone, and the exit code says so."""
+    alone, and the exit code says so. The act a and b share is drawn once, into their one cache."""
     a, b = pair(tmp_path)
-    result = run("render", a.name, broken.name, b.name, "--draft", "-o", "course", cwd=tmp_path)
+    render = ("render", a.name, broken.name, b.name, "--draft", "-o", "course", "--cache", "course/cache")
+    result = run(*render, cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     assert "broken.yaml:20:18: error: data.target.user: 'Anne' is not a user" in result.stderr
     assert "Traceback" not in result.stderr
     rows = act_states(result.stdout.replace("/", "_"))  # one display, rows <storyboard>/<act>
-    assert set(rows) == {"a_intro", "a_answer", "b_outro", "b_intro"}
+    assert rows == {"a_intro": "done", "a_answer": "done", "b_outro": "done", "b_intro": "cached"}
     summary = result.stdout.splitlines()[-4:]
     assert summary[0].startswith("course/a/a.mp4  (") and summary[2].startswith("course/b/b.mp4  (")
     assert summary[1] == "broken.yaml: failed (1 error, 0 warnings)"
