@@ -33,6 +33,8 @@ SCRATCH_ENV = "NCFVID_WORKER_CACHE"
 
 _server: ForkServer | None = None
 _server_lock = threading.Lock()
+_voices: dict[str, Any] = {}  # voice -> engine processes, kept between tasks (closed at exit)
+atexit.register(lambda: [pool.close() for pool in _voices.values()])
 
 
 def scratch() -> Path:
@@ -123,7 +125,8 @@ def _write_module(root: Path, payload: TaskPayload) -> Path:
 
 
 def _speak_ahead(payload: TaskPayload, root: Path) -> Any:
-    """Synthesise the task's lines beside its Manim run (one engine process; see ncfvid.speech.ahead),
+    """Synthesise the task's lines beside its Manim run (one engine process per voice, kept by this
+    worker process between tasks: Festival starts once, not once a task; see ncfvid.speech.ahead),
     into this storyboard's speech store on this machine; None when there is nothing to do."""
     if payload.speech is None:
         return None
@@ -131,7 +134,7 @@ def _speak_ahead(payload: TaskPayload, root: Path) -> Any:
     from ncfvid.speech.ahead import start_ahead
 
     speech = payload.speech
-    return start_ahead(speech.engine, dict(speech.options), speech.lines, speech_store(root / "cache"), 1)
+    return start_ahead(speech.engine, dict(speech.options), speech.lines, speech_store(root / "cache"), 1, _voices)
 
 
 def _pack(index: int, folder: Path) -> DrawnClip:

@@ -37,10 +37,21 @@ class Ahead:
 class AheadRun:
     """Lines being synthesised in a thread of this process; `finish` waits for them."""
 
-    def __init__(self, lines: int, missing: list[str], speak: Any, pool: Any, marker: Path) -> None:
+    def __init__(
+        self,
+        lines: int,
+        missing: list[str],
+        speak: Any,
+        pool: Any,
+        marker: Path,
+        own_pool: bool = True,
+        halt: threading.Event | None = None,
+    ) -> None:
         self.lines = lines
         self.missing = missing
         self.pool = pool
+        self.own_pool = own_pool  # else the caller's, kept open for its next run
+        self.halt = halt or threading.Event()  # set by stop: `speak` skips the lines not begun
         self.marker = marker
         self.started = time.perf_counter()
         self.seconds = 0.0
@@ -55,7 +66,8 @@ class AheadRun:
             self.error = err
         finally:
             self.seconds = time.perf_counter() - self.started
-            self.pool.close()
+            if self.own_pool:
+                self.pool.close()
             self.marker.unlink(missing_ok=True)  # jobs still waiting speak what is missing themselves
 
     def finish(self) -> Ahead:
@@ -67,17 +79,26 @@ class AheadRun:
 
     def stop(self) -> None:
         """Stop synthesising (the render failed or was interrupted)."""
-        self.pool.close()
+        self.halt.set()  # a caller's pool is not closed: the lines not begun are skipped
+        if self.own_pool:
+            self.pool.close()
         self.marker.unlink(missing_ok=True)
         self._thread.join(timeout=5)
 
 
 def start_ahead(
-    engine: str, options: Mapping[str, Any], lines: Sequence[str], store: Path, workers: int
+    engine: str,
+    options: Mapping[str, Any],
+    lines: Sequence[str],
+    store: Path,
+    workers: int,
+    pools: dict[str, Any] | None = None,
 ) -> AheadRun | None:
     """Start synthesising the `lines` (as passed to the scene's voiceover, in the order the jobs need
     them) that `store` lacks, `workers` at a time; None when there is nothing to do, or for an engine
-    that speaks fast enough inside the jobs (espeak, draft) or is not ncfvid's."""
+    that speaks fast enough inside the jobs (espeak, draft) or is not ncfvid's. With `pools` (voice ->
+    engine pool, kept by the caller between runs) the engine processes outlive the run: a process
+    that runs many (a Dask worker) starts Festival once, not once a run."""
     from ncfvid.speech.registry import NATIVE
 
     if engine not in NATIVE or not NATIVE[engine].ahead:
@@ -96,12 +117,19 @@ def start_ahead(
     marker = store / PENDING / f"{os.getpid()}.txt"
     names = [entry_path(store, festivallines.line_key(text, voice=voice, rate=rate)).name for text in missing]
     write_atomic(marker, "\n".join(names) + "\n")
-    pool = festival.FestivalPool(voice, min(workers, len(missing)))
+    if pools is None:
+        pool = festival.FestivalPool(voice, min(workers, len(missing)))
+    else:
+        if voice not in pools:
+            pools[voice] = festival.FestivalPool(voice, workers)
+        pool = pools[voice]
+    halt = threading.Event()
 
     def speak(text: str) -> None:
-        festivallines.line_data(text, store, pool.speak, voice=voice, rate=rate, wait=False)
+        if not halt.is_set():
+            festivallines.line_data(text, store, pool.speak, voice=voice, rate=rate, wait=False)
 
-    return AheadRun(len(texts), missing, speak, pool, marker)
+    return AheadRun(len(texts), missing, speak, pool, marker, own_pool=pools is None, halt=halt)
 
 
 def synthesize_ahead(
