@@ -67,7 +67,8 @@ def draw(payload: TaskPayload) -> TaskResult:
     """Draw the payload's beats (or find them drawn in this machine's cache) and return their files.
     A Manim failure comes back as the result's error; anything else raises (Dask retries the task)."""
     from ncfvid.cacheguard import verified
-    from ncfvid.render import render_job
+    from ncfvid.render import remove_abandoned_work, render_job
+    from ncfvid.renderplan import RenderPlan
 
     started = time.perf_counter()
     worker = _address()
@@ -82,6 +83,7 @@ def draw(payload: TaskPayload) -> TaskResult:
     clips = tuple(replace(clip, folder=beats / clip.act_id / clip.folder.name) for clip in payload.job.clips)
     job = replace(payload.job, clips=clips)
     log_path = root / "logs" / job.log_name
+    remove_abandoned_work(RenderPlan(list(clips), []))  # work folders of this machine's killed runs
     if payload.fresh:
         for clip in clips:
             shutil.rmtree(clip.folder, ignore_errors=True)
