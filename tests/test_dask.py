@@ -3,7 +3,7 @@ separate processes (tests/daskcluster.py) render the tiny storyboard with Festiv
 frames and sound equal to a local render's; a worker killed mid-render still leaves a complete,
 equal video; an unreachable scheduler, a scheduler without workers and a worker of another version
 are one line each; `--scheduler local` renders on a LocalCluster. A clip that comes back damaged
-never enters the cache (fast tests at the end). Slow: `-m render`."""
+never enters the cache and is drawn again (fast tests at the end). Slow: `-m render`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -161,14 +162,8 @@ def test_the_option_comes_before_the_environment(monkeypatch: pytest.MonkeyPatch
     assert scheduler_from(None) is None
 
 
-def drawn_clip(reference_clip: Path) -> DrawnClip:
-    files = {path.name: path.read_bytes() for path in reference_clip.iterdir()}
-    return DrawnClip(0, files, frames=12, samples=1000)
-
-
-@pytest.mark.parametrize("damage", ["truncated", "frames", "missing", "stranger"])
-def test_a_damaged_clip_never_enters_the_cache(tmp_path: Path, damage: str) -> None:
-    """What a worker sends is checked: sums, decoded frames and samples against what it measured."""
+def drawn_clip(folder: Path, index: int = 0) -> DrawnClip:
+    """A small clip folder as a worker sends it: 12 frames, 1000 samples, empty captions, sums."""
     import wave
 
     import av
@@ -176,21 +171,27 @@ def test_a_damaged_clip_never_enters_the_cache(tmp_path: Path, damage: str) -> N
 
     from ncfvid.cacheguard import write_sums
 
-    clip = tmp_path / "drawn"
-    clip.mkdir()
-    with av.open(str(clip / "clip.mp4"), "w") as container:
+    folder.mkdir(parents=True)
+    with av.open(str(folder / "clip.mp4"), "w") as container:
         stream = container.add_stream("libx264", rate=15)
         stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
         for n in range(12):
             frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), n * 20, np.uint8), format="rgb24")
             container.mux(stream.encode(frame))
         container.mux(stream.encode())
-    with wave.open(str(clip / "sound.wav"), "wb") as sound:
+    with wave.open(str(folder / "sound.wav"), "wb") as sound:
         sound.setnchannels(1), sound.setsampwidth(2), sound.setframerate(8000)
         sound.writeframes(b"\0\0" * 1000)
-    (clip / "cues.json").write_text("[]")
-    write_sums(clip)
-    good = drawn_clip(clip)
+    (folder / "cues.json").write_text("[]")
+    (folder / "drawn.json").write_text('{"seconds": 0.1, "state": "s0"}')
+    write_sums(folder)
+    return DrawnClip(index, {path.name: path.read_bytes() for path in folder.iterdir()}, frames=12, samples=1000)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "frames", "missing", "stranger"])
+def test_a_damaged_clip_never_enters_the_cache(tmp_path: Path, damage: str) -> None:
+    """What a worker sends is checked: sums, decoded frames and samples against what it measured."""
+    good = drawn_clip(tmp_path / "drawn")
     unpack(good, tmp_path / "good")  # the whole clip passes
     files = dict(good.files)
     if damage == "truncated":  # cut in transfer: its sum no longer matches
@@ -205,3 +206,37 @@ def test_a_damaged_clip_never_enters_the_cache(tmp_path: Path, damage: str) -> N
         bad = DrawnClip(0, {**files, "../escape": b"x"}, good.frames, good.samples)
     with pytest.raises(BadResult, match="beat 1"):
         unpack(bad, tmp_path / "bad")
+
+
+def test_a_result_that_fails_its_check_is_drawn_again_afresh(tmp_path: Path) -> None:
+    """The executor's loop, without a cluster: the first result comes back cut, the second whole."""
+    from ncfvid.executors.dask import DaskExecutor
+    from ncfvid.executors.payload import TaskResult
+    from ncfvid.renderplan import ActJob, BeatClip, RenderSettings
+    from ncfvid.rendertask import RenderTask
+
+    good = drawn_clip(tmp_path / "drawn")
+    cut = DrawnClip(0, {**good.files, "clip.mp4": good.files["clip.mp4"][:-100]}, good.frames, good.samples)
+    results = [TaskResult("tcp://w1", (cut,)), TaskResult("tcp://w2", (good,))]
+    sent = []
+
+    class Client:  # stands in for distributed.Client: hands out the results in turn
+        def submit(self, function: object, payload: object, **options: object) -> object:
+            sent.append(payload)
+            result = results[len(sent) - 1]
+            return type("Future", (), {"result": lambda self: result})()
+
+    clip = BeatClip("intro", 0, "k0", tmp_path / "out" / "cache" / "beats" / "intro" / "00-k0")
+    module = tmp_path / "out" / "scenes.py"
+    module.parent.mkdir(parents=True)
+    module.write_text("# scenes\n")
+    task = RenderTask(
+        ActJob("intro", "Act1Intro", (clip,), 1, 1.0, "intro.log"), module, RenderSettings(), module.parent, "intro"
+    )
+    executor = object.__new__(DaskExecutor)
+    executor.client, executor.address = Client(), "tcp://test:8786"
+    executor._lock, executor._running = threading.Lock(), {}
+    executor.run(task)
+    assert [payload.fresh for payload in sent] == [False, True]  # the second time, drawn again
+    assert clip.cached and (clip.folder / "clip.mp4").read_bytes() == good.files["clip.mp4"]
+    assert (clip.folder.parent.parent / ".states" / "s0").read_text() == "intro/00-k0"  # and indexed
