@@ -87,4 +87,4 @@ def start_executors(
         return server, None, jobs
     executor = executor_for(scheduler, jobs or os.cpu_count() or 1)
     on_close(executor.close)
-    return None, executor, jobs or max(1, executor.slots // 2)  # slots: twice the cluster's threads
+    return None, executor, jobs or getattr(executor, "threads", executor.slots)  # plan for the cluster's threads

@@ -112,6 +112,11 @@ class DaskExecutor:
                 )
 
     @property
+    def threads(self) -> int:
+        """The cluster's worker threads when it was connected: how many tasks run at once."""
+        return self._slots
+
+    @property
     def slots(self) -> int:
         # twice the workers' threads: the next task waits at the scheduler (biggest first, by
         # priority) and starts as soon as a thread is free, without a round trip to this process
