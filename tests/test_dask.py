@@ -123,6 +123,11 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
         SUMMARY,
     ]
     assert not (tmp_path / "out" / "tiny.mp4").exists()
+    result = render(tmp_path, "--scheduler", "render-1")  # no port: refused before Dask is asked
+    assert result.stderr.strip().splitlines() == [
+        "--scheduler: error: 'render-1' is not a Dask scheduler's address: give tcp://HOST:PORT (or 'local')",
+        SUMMARY,
+    ]
 
 
 @RENDER

@@ -28,6 +28,7 @@ task carries them too, so a worker that joins later with others refuses it.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from contextlib import contextmanager
@@ -44,6 +45,7 @@ CONNECT_SECONDS = 5.0  # an unreachable scheduler is reported after this long
 WORKER_SECONDS = 5.0  # a scheduler without workers is reported after this long
 ATTEMPTS = 3  # a result that fails its check is drawn again, afresh, up to this many times in all
 RETRIES = 2  # Dask runs a task that raised (not a Manim failure: that comes back as the result) again
+ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss)://)?(?:\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}")  # [PROTOCOL://]HOST:PORT
 WHERE = "--scheduler"  # what the one-line errors about the cluster name as their place
 
 
@@ -74,6 +76,10 @@ class DaskExecutor:
                 n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
             )
             return Client(self._cluster)
+        if not ADDRESS.fullmatch(self.address):  # before Dask: its half-made client would print at exit
+            raise UserError.single(
+                WHERE, f"{self.address!r} is not a Dask scheduler's address: give tcp://HOST:PORT (or 'local')"
+            )
         try:
             return Client(self.address, timeout=CONNECT_SECONDS, set_as_default=False)
         except (OSError, TimeoutError, ValueError, TypeError) as err:
