@@ -187,8 +187,8 @@ def plan(
 
 
 # What drawing one beat of each component takes at -q l, in seconds (cold: texts parsed, the speech
-# synthesised beside it), measured on the NCF video (bench/results.md, "Cold render: where the time
-# goes"). A beat never drawn is weighed by its component, so that the first render of a storyboard
+# synthesised beside it), measured on the NCF video (bench/results.md, "Cold `-q l` render against
+# plain Manim"). A beat never drawn is weighed by its component, so that the first render of a storyboard
 # starts its costliest acts first (the length of a beat's code says little: the training chart is
 # 600 characters and 3.6 s, the narration is most of the code); other qualities scale about alike.
 COMPONENT_SECONDS = {
