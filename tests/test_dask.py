@@ -29,13 +29,15 @@ SUMMARY = "1 error, 0 warnings"  # the line every error report ends with
 
 
 def render(folder: Path, *extra: str, wait: bool = True) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
-    """`ncfvid render tiny.yaml -q l --engine festival -o out [extra]` in a folder of its own."""
+    """`ncfvid render tiny.yaml -q l --engine festival -o out [extra]` in a folder of its own (a
+    LocalCluster's workers keep their scratch folder in it too)."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(TINY, folder / "tiny.yaml")
     command = [str(NCFVID), "render", "tiny.yaml", "-q", "l", "--engine", "festival", "-o", "out", *extra]
+    env = {**os.environ, "NCFVID_WORKER_CACHE": str(folder / "scratch")}
     if not wait:
-        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder)
-    return subprocess.run(command, capture_output=True, text=True, cwd=folder, timeout=300, check=False)
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder, env=env)
+    return subprocess.run(command, capture_output=True, text=True, cwd=folder, env=env, timeout=300, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +159,7 @@ def test_a_local_cluster_renders_the_same(reference: Path, tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     assert act_states(result.stdout) == {"intro": "done", "answer": "done"}
     assert_same_render(tmp_path / "out", reference)
+    assert list((tmp_path / "scratch").glob("*/logs/*.log"))  # drawn by the cluster's workers
 
 
 def test_the_option_comes_before_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
