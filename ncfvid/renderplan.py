@@ -186,35 +186,18 @@ def plan(
     return RenderPlan(clips, named)
 
 
-# What drawing one beat of each component takes at -q l, in seconds (cold: texts parsed, the speech
-# synthesised beside it), measured on the NCF video (bench/results.md, "Cold `-q l` render against
-# plain Manim"). A beat never drawn is weighed by its component, so that the first render of a storyboard
-# starts its costliest acts first (the length of a beat's code says little: the training chart is
-# 600 characters and 3.6 s, the narration is most of the code); other qualities scale about alike.
-COMPONENT_SECONDS = {
-    "title_card": 0.5,
-    "ratings_table": 1.0,
-    "taste_twins": 1.3,
-    "bullets": 1.0,
-    "dna_vectors": 2.1,
-    "text_card": 1.6,
-    "ids": 0.9,
-    "embedding_lookup": 1.5,
-    "concatenate": 1.2,
-    "mlp": 0.9,
-    "forward_pass": 0.9,
-    "prediction": 0.4,
-    "training_loop": 3.6,
-    "fill_table": 0.9,
-}
-_OTHER_COMPONENT = 1.3  # a component not measured (a user's template): about the mean
 _COMPONENT = re.compile(r"^\s*# Beat '[^']*' \(.*\): (\w+)\s*$", re.M)  # the act template's beat comment
 
 
 def first_draw_guess(share: str) -> float:
-    """A beat's weight before it was ever drawn: its component's measured cost (COMPONENT_SECONDS)."""
+    """A beat's weight before it was ever drawn: its component's measured cost (`draw_seconds` of its
+    registry entry). The length of a beat's code says little: most of it is narration, and the
+    training chart is 600 characters and the costliest beat of the NCF video."""
+    from ncfvid.components import UNMEASURED_SECONDS, registry
+
     named = _COMPONENT.search(share)
-    return COMPONENT_SECONDS.get(named.group(1), _OTHER_COMPONENT) if named else _OTHER_COMPONENT
+    entry = registry().get(named.group(1)) if named else None
+    return entry.draw_seconds if entry is not None else UNMEASURED_SECONDS
 
 
 def _weigh_by_last_draw(weight: dict[BeatClip, float], acts: set[str]) -> None:

@@ -9,9 +9,10 @@ import pytest
 
 from ncfvid.cacheguard import write_sums
 from ncfvid.compiler import scene_class_name
+from ncfvid.components import component
 from ncfvid.pipeline import compile_prepared, load, prepare
 from ncfvid.render import RenderPlan, RenderSettings, plan, split_beats, split_module
-from ncfvid.renderplan import COMPONENT_SECONDS, first_draw_guess
+from ncfvid.renderplan import first_draw_guess
 
 ROOT = Path(__file__).resolve().parent.parent
 NCF = ROOT / "storyboards" / "ncf.yaml"
@@ -134,5 +135,7 @@ def test_a_beat_never_drawn_is_weighed_by_its_component(ncf_text: str, tmp_path:
         "problem",
         "conclusion",
     ]
-    assert first_draw_guess("        # Beat 'x' (a.yaml:3:9): training_loop\n") == COMPONENT_SECONDS["training_loop"]
+    training = first_draw_guess("        # Beat 'x' (a.yaml:3:9): training_loop\n")
+    mlp = first_draw_guess("        # Beat 'y' (a.yaml:9:9): mlp\n")
+    assert training == component("training_loop").draw_seconds > mlp == component("mlp").draw_seconds
     assert first_draw_guess("        # Beat 'x' (a.yaml:3:9): my_own_component\n") == first_draw_guess("pass\n") > 0

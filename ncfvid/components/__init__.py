@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ncfvid.schema import Storyboard
 
 Loc = tuple[str | int, ...]
+UNMEASURED_SECONDS = 1.3  # a component's drawing cost until measured (about the mean of the built-in ones)
 Finding = tuple[Loc, str, str]  # (path below the beat's `show`, message, severity)
 
 BUILT_IN = (
@@ -67,6 +68,10 @@ class Component:
     manim: tuple[str, ...] = ()  # Manim names its template uses (imported by the generated module)
     library: tuple[str, ...] = ()  # scene library names its template uses ...
     piece: str = "ncfvid.scenelib"  # ... and the module they come from
+    # What drawing one beat of it takes at -q l, in seconds (cold: texts parsed, the speech spoken
+    # beside it), measured on the NCF video: the render plan starts a storyboard's costliest acts
+    # first on its first render, before any beat has a drawing time of its own (ncfvid.renderplan).
+    draw_seconds: float = UNMEASURED_SECONDS
 
     @property
     def name(self) -> str:

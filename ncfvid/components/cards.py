@@ -38,15 +38,17 @@ class Bullets(Strict):
 
 
 COMPONENTS = [
-    Component(TitleCard, manim=("FadeIn", "UP", "Write"), library=("TitleCard",)),
+    Component(TitleCard, manim=("FadeIn", "UP", "Write"), library=("TitleCard",), draw_seconds=0.5),
     Component(
         TextCard,
         manim=("DOWN", "FadeIn", "VGroup", "Write"),
         library=("heading", "paragraph", "place_below_heading"),
+        draw_seconds=1.6,
     ),
     Component(
         Bullets,
         manim=("DOWN", "FadeIn", "LaggedStart", "RIGHT", "VGroup"),
         library=("bullet_list", "heading", "place_below_heading"),
+        draw_seconds=1.0,
     ),
 ]

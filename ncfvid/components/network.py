@@ -72,14 +72,25 @@ def training_loop_rules(story: Storyboard, show: TrainingLoop) -> Iterator[Findi
 NEEDS_MLP = "needs an 'mlp' beat earlier in the same act to flow through"
 
 COMPONENTS = [
-    Component(Mlp, manim=("Create", "FadeIn", "ReplacementTransform", "VGroup", "Write"), library=("label",)),
-    Component(ForwardPass, after=("mlp",), after_message=NEEDS_MLP, manim=("ShowPassingFlash",)),
+    Component(
+        Mlp,
+        manim=("Create", "FadeIn", "ReplacementTransform", "VGroup", "Write"),
+        library=("label",),
+        draw_seconds=0.9,
+    ),
+    Component(ForwardPass, after=("mlp",), after_message=NEEDS_MLP, manim=("ShowPassingFlash",), draw_seconds=0.9),
     Component(
         Prediction,
         after=("mlp",),
         after_message=NEEDS_MLP,
         manim=("Circumscribe", "FadeIn", "GrowArrow"),
         library=("label",),
+        draw_seconds=0.4,
     ),
-    Component(TrainingLoop, rules=training_loop_rules, manim=("FadeIn", "Indicate", "Succession", "linear")),
+    Component(
+        TrainingLoop,
+        rules=training_loop_rules,
+        manim=("FadeIn", "Indicate", "Succession", "linear"),
+        draw_seconds=3.6,
+    ),
 ]

@@ -92,13 +92,14 @@ def taste_twins_params(story: Storyboard, show: TasteTwins) -> dict[str, Any]:
 
 
 COMPONENTS = [
-    Component(RatingsTable, manim=("Create", "Indicate")),
+    Component(RatingsTable, manim=("Create", "Indicate"), draw_seconds=1.0),
     Component(
         TasteTwins,
         rules=taste_twins_rules,
         params=taste_twins_params,
         manim=("Create", "FadeIn", "LEFT", "LaggedStart"),
         library=("Twin", "similarity_badges"),
+        draw_seconds=1.3,
     ),
-    Component(FillTable, manim=("Create", "LaggedStart", "Transform")),
+    Component(FillTable, manim=("Create", "LaggedStart", "Transform"), draw_seconds=0.9),
 ]

@@ -97,12 +97,19 @@ COMPONENTS = [
         DnaVectors,
         manim=("FadeIn", "LaggedStart", "RIGHT", "UP", "VGroup"),
         library=("DnaCard", "label", "place_below_heading"),
+        draw_seconds=2.1,
     ),
-    Component(Ids, manim=("DOWN", "FadeIn", "VGroup")),
+    Component(Ids, manim=("DOWN", "FadeIn", "VGroup"), draw_seconds=0.9),
     Component(
         EmbeddingLookup,
         rules=embedding_lookup_rules,
         manim=("Create", "DOWN", "FadeIn", "GrowArrow", "TransformFromCopy"),
+        draw_seconds=1.5,
     ),
-    Component(Concatenate, manim=("FadeIn", "FadeOut", "ReplacementTransform", "VGroup", "Write"), library=("label",)),
+    Component(
+        Concatenate,
+        manim=("FadeIn", "FadeOut", "ReplacementTransform", "VGroup", "Write"),
+        library=("label",),
+        draw_seconds=1.2,
+    ),
 ]
