@@ -17,7 +17,7 @@ from ncfvid.diagnostics import UserError
 from ncfvid.folders import act_cache, remove
 from ncfvid.forkserver import ForkServer
 from ncfvid.project import Project
-from ncfvid.renderplan import RenderPlan, RenderSettings, plan
+from ncfvid.renderplan import RenderPlan, RenderSettings, plan, x264_preset
 
 if TYPE_CHECKING:
     from ncfvid.executors import Executor
@@ -51,11 +51,13 @@ class RenderOptions:
         return overrides
 
     def settings(self, project: Project) -> RenderSettings:
+        quality = self.quality or project.story.video.quality
         return RenderSettings(
-            quality=self.quality or project.story.video.quality,
+            quality=quality,
             voice_overrides=tuple(sorted(self.overrides().items())),
             burn_captions=self.burn_captions,
             jobs=self.jobs or os.cpu_count() or 1,
+            preset=x264_preset(quality),
         )
 
 
