@@ -168,3 +168,27 @@ def test_force_starts_clean_for_the_chosen_acts(copy: Path) -> None:
     assert act_states(result.stdout) == {"answer": "done"}
     assert not stale.exists() and not (out / "cache" / "audio" / "answer" / "stale.wav").exists()
     assert sorted(p.name for p in (out / "cache" / "beats" / "intro").iterdir()) == kept
+
+
+def test_an_interrupt_waits_for_the_renames_that_go_together(tmp_path: Path) -> None:
+    """Ctrl-C (or SIGTERM) inside `interrupts_deferred` lets the block finish, then interrupts."""
+    from ncfvid.files import interrupts_deferred, temp_beside, write_atomic
+
+    video = tmp_path / "v.mp4"
+    video.write_text("old video")
+    (tmp_path / "v.srt").write_text("old captions")
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        new = temp_beside(video, ".joining.mp4")
+        assert new.name.startswith(".v.") and new.name.endswith(".joining.mp4")
+        new.write_text(f"new video {sig.name}")
+        with pytest.raises(KeyboardInterrupt):
+            with interrupts_deferred():
+                os.kill(os.getpid(), sig)
+                os.replace(new, video)  # still done: the signal waits
+                write_atomic(tmp_path / "v.srt", "new captions")
+        assert video.read_text() == f"new video {sig.name}"
+        assert (tmp_path / "v.srt").read_text() == "new captions"
+    # Outside the block the handlers are the ones from before: Ctrl-C interrupts at once.
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(1)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ncfvid.files import write_atomic
+from ncfvid.files import interrupts_deferred, temp_beside, write_atomic
 from ncfvid.pipeline import Loaded
 from ncfvid.publish.names import REVIEW_DATA, data_name, iso639_1, iso639_2, page_names
 from ncfvid.renderplan import BeatClip
@@ -110,12 +111,21 @@ def publish(
     else:
         # The stills (each beat's last frame decoded and made a PNG) beside the join: both spend most
         # of their time in PyAV and zlib, outside the GIL, so the second core does the stills.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            stills = pool.submit(_make_stills, clips, folder / "stills")
-            join_videos([c.folder / "clip.mp4" for c in clips], video, [c.folder / "sound.wav" for c in clips], extras)
-            stills.result()
-        write_subtitles(found["cues"], video.with_suffix(".srt"), video.with_suffix(".vtt"))
-        write_atomic(video.with_suffix(".chapters.txt"), chapter_list(found["chapters"]))
+        joined = temp_beside(video, ".joining.mp4")  # swept by the next render if this one is killed
+        try:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                stills = pool.submit(_make_stills, clips, folder / "stills")
+                sounds = [c.folder / "sound.wav" for c in clips]
+                join_videos([c.folder / "clip.mp4" for c in clips], joined, sounds, extras)
+                stills.result()
+            # The video and its captions and chapters are replaced together: an interrupt before
+            # this point leaves the last published ones untouched.
+            with interrupts_deferred():
+                os.replace(joined, video)
+                write_subtitles(found["cues"], video.with_suffix(".srt"), video.with_suffix(".vtt"))
+                write_atomic(video.with_suffix(".chapters.txt"), chapter_list(found["chapters"]))
+        finally:
+            joined.unlink(missing_ok=True)
         beats = _beat_entries(loaded, clips, per_clip, found["starts"], found["length"], folder)
         version = hashlib.sha256((key + json.dumps(found["music"])).encode()).hexdigest()[:16]
         page = page_names(language)[0]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -23,6 +22,8 @@ from typing import Protocol
 
 import av
 import numpy as np
+
+from ncfvid.files import temp_beside
 
 from .probe import VideoError, VideoInfo, probe
 from .soundtrack import Track, read_wav, resample
@@ -247,7 +248,8 @@ def join_videos(
             raise VideoError("background music needs every part's soundtrack WAV")
         rates.append(extra.bed.rate)
 
-    tmp = _temp_beside(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_beside(output, ".joining.mp4")
     try:
         _write_joined(tmp, parts, tracks, bounds, rates, extra, infos)
         info = probe(tmp)
@@ -257,19 +259,6 @@ def join_videos(
             tmp.unlink()
         raise
     return JoinResult(info=info, part_starts=[float(b) for b in bounds[:-1]])
-
-
-def _temp_beside(output: Path) -> Path:
-    """A new empty file beside `output` to write the video into, with a finished video's permissions
-    (mkstemp makes it private: 0600)."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=".joining.mp4", dir=output.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o666 & ~umask)
-    return tmp
 
 
 def _write_joined(
