@@ -81,7 +81,7 @@ def publish(
     """Join `clips` into `video` and write everything published beside it (see the module's notes)."""
     from ncfvid.publish.music import MusicBed, music_key, schedule
     from ncfvid.speech.registry import voice_language
-    from ncfvid.video.join import Extras, join_videos
+    from ncfvid.video.join import Extras
 
     story = loaded.story
     titles = {act.id: act.title for act in story.acts}
@@ -109,23 +109,7 @@ def publish(
     if _up_to_date(video, (manifest, keys), (own_data, key)):
         published = _from_data(video, json.loads(own_data.read_text(encoding="utf-8")))
     else:
-        # The stills (each beat's last frame decoded and made a PNG) beside the join: both spend most
-        # of their time in PyAV and zlib, outside the GIL, so the second core does the stills.
-        joined = temp_beside(video, ".joining.mp4")  # swept by the next render if this one is killed
-        try:
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                stills = pool.submit(_make_stills, clips, folder / "stills")
-                sounds = [c.folder / "sound.wav" for c in clips]
-                join_videos([c.folder / "clip.mp4" for c in clips], joined, sounds, extras)
-                stills.result()
-            # The video and its captions and chapters are replaced together: an interrupt before
-            # this point leaves the last published ones untouched.
-            with interrupts_deferred():
-                os.replace(joined, video)
-                write_subtitles(found["cues"], video.with_suffix(".srt"), video.with_suffix(".vtt"))
-                write_atomic(video.with_suffix(".chapters.txt"), chapter_list(found["chapters"]))
-        finally:
-            joined.unlink(missing_ok=True)
+        _join_and_replace(clips, video, extras, found)
         beats = _beat_entries(loaded, clips, per_clip, found["starts"], found["length"], folder)
         version = hashlib.sha256((key + json.dumps(found["music"])).encode()).hexdigest()[:16]
         page = page_names(language)[0]
@@ -137,6 +121,29 @@ def publish(
     _other_formats(published, formats, gif_range)
     write_page(published)
     return published
+
+
+def _join_and_replace(clips: Sequence[BeatClip], video: Path, extras: Any, found: dict[str, Any]) -> None:
+    """Join the clips (the beats' stills made beside it) and replace the video, its captions and
+    chapters together: an interrupt before that point leaves the last published ones untouched.
+    `extras` gives the join its tracks and fills `found` with the cues and chapters."""
+    from ncfvid.video.join import join_videos
+
+    joined = temp_beside(video, ".joining.mp4")  # swept by the next render if this one is killed
+    try:
+        # The stills (each beat's last frame decoded and made a PNG) beside the join: both spend most
+        # of their time in PyAV and zlib, outside the GIL, so the second core does the stills.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            stills = pool.submit(_make_stills, clips, video.parent / "stills")
+            sounds = [c.folder / "sound.wav" for c in clips]
+            join_videos([c.folder / "clip.mp4" for c in clips], joined, sounds, extras)
+            stills.result()
+        with interrupts_deferred():
+            os.replace(joined, video)
+            write_subtitles(found["cues"], video.with_suffix(".srt"), video.with_suffix(".vtt"))
+            write_atomic(video.with_suffix(".chapters.txt"), chapter_list(found["chapters"]))
+    finally:
+        joined.unlink(missing_ok=True)
 
 
 def write_page(published: Published) -> None:
