@@ -132,6 +132,44 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (None, "no answer within 5 s"),
+        (b"HTTP/1.1 400 Bad Request\r\n\r\n" * 4, "what answers there is not a Dask scheduler"),
+    ],
+    ids=["accepts-and-stays-silent", "answers-something-else"],
+)
+def test_a_port_that_is_no_scheduler_is_one_line(tmp_path: Path, answer: bytes | None, reason: str) -> None:
+    """Dask's timeout covers the TCP connection only: a port that accepts and never answers hung the
+    render for good, and one that answers something else printed Dask's traceback."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)  # the kernel accepts connections; nothing reads them ...
+        port = server.getsockname()[1]
+
+        def reply() -> None:  # ... or something that is not Dask answers
+            while True:
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    return
+                conn.sendall(answer or b"")
+
+        if answer is not None:
+            threading.Thread(target=reply, daemon=True).start()
+        started = time.monotonic()
+        result = render(tmp_path, "--scheduler", f"tcp://127.0.0.1:{port}")
+    assert time.monotonic() - started < 20
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"--scheduler: error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port} ({reason}): "
+        "start one with `dask scheduler`, or check the address",
+        SUMMARY,
+    ]
+    assert not (tmp_path / "out" / "tiny.mp4").exists()
+
+
 @RENDER
 def test_no_workers_then_a_worker_of_another_version_are_refused(tmp_path: Path) -> None:
     with dask_cluster(tmp_path / "cluster", workers=0) as lonely:

@@ -49,6 +49,19 @@ ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss)://)?(?:\[[0-9a-fA-F:]+\]|[\w.-]+):\
 WHERE = "--scheduler"  # what the one-line errors about the cluster name as their place
 
 
+def _forget_half_made(err: BaseException) -> None:
+    """Mark the Client that `err` left half made as closed: else, once collected, it tries to close
+    its connection for 10 s and prints a traceback (its __del__), after the one-line error."""
+    from distributed import Client
+
+    frame = err.__traceback__
+    while frame is not None:
+        made = frame.tb_frame.f_locals.get("self")
+        if isinstance(made, Client):
+            made.status = "closed"
+        frame = frame.tb_next
+
+
 class DaskExecutor:
     """See the module docstring. `address`: the scheduler's, or "local"."""
 
@@ -80,16 +93,35 @@ class DaskExecutor:
             raise UserError.single(
                 WHERE, f"{self.address!r} is not a Dask scheduler's address: give tcp://HOST:PORT (or 'local')"
             )
-        try:
-            return Client(self.address, timeout=CONNECT_SECONDS, set_as_default=False)
-        except (OSError, TimeoutError, ValueError, TypeError) as err:
-            timed_out = isinstance(err, TimeoutError) or "Timed out" in str(err)
-            reason = f"no answer within {CONNECT_SECONDS:g} s" if timed_out else " ".join(str(err).split())[:160]
-            raise UserError.single(
-                WHERE,
-                f"cannot reach the Dask scheduler at {self.address} ({reason or type(err).__name__}): "
-                "start one with `dask scheduler`, or check the address",
-            ) from None
+        # Dask's own timeout covers the TCP connection, not its handshake: a port that accepts and
+        # never answers would hang it for good, and one that answers something else makes it raise
+        # whatever its decoder meets. So the connection is made in a thread, waited for a bounded time.
+        made: dict[str, Any] = {}
+
+        def connect() -> None:
+            try:
+                made["client"] = Client(self.address, timeout=CONNECT_SECONDS, set_as_default=False)
+            except BaseException as err:  # noqa: BLE001 - reported below as one line
+                made["error"] = err
+                _forget_half_made(err)
+
+        thread = threading.Thread(target=connect, name="ncfvid-dask-connect", daemon=True)
+        thread.start()
+        thread.join(CONNECT_SECONDS + 1)
+        if "client" in made:
+            return made["client"]
+        err = made.get("error")
+        if err is None or isinstance(err, TimeoutError) or "Timed out" in str(err):
+            reason = f"no answer within {CONNECT_SECONDS:g} s"
+        elif isinstance(err, OSError):
+            reason = " ".join(str(err).split())[:160] or type(err).__name__
+        else:
+            reason = "what answers there is not a Dask scheduler"
+        raise UserError.single(
+            WHERE,
+            f"cannot reach the Dask scheduler at {self.address} ({reason}): "
+            "start one with `dask scheduler`, or check the address",
+        )
 
     def _check_workers(self) -> None:
         """Wait a little for a worker; refuse workers whose versions are not the coordinator's."""
