@@ -73,7 +73,6 @@ def render_targets(
 ) -> bool:
     """`ncfvid render`: several storyboards as a course (`render_course`); one storyboard, in each
     language asked for in turn, as always (its errors raised as UserError). True when all rendered."""
-    from ncfvid.folders import cache_lock, render_lock
     from ncfvid.renderapp import render_project
 
     settings = {"acts": acts, "cache": cache, "template_dirs": template_dirs, "dry_run": dry_run, "server": server}
@@ -81,20 +80,7 @@ def render_targets(
     if len({target.storyboard.resolve() for target in targets}) > 1:
         return render_course(targets, options, stack=stack, warn=warn, echo=echo, echo_err=echo_err, **settings)
     for target in targets:
-        project = Project.open(
-            target.storyboard,
-            acts=acts,
-            out=target.out,
-            template_dirs=template_dirs,
-            warn=warn,
-            language=target.language,
-            cache=cache,
-        )
-        if not dry_run:  # one render at a time in a folder: a second one waits, then finds the work done
-            stack.enter_context(render_lock(project.folder, notice=not options.quiet))
-            if project.shared_cache is not None:  # shared with other renders; `clean` waits for them
-                stack.enter_context(cache_lock(project.shared_cache, notice=not options.quiet))
-        render_plan = plan_render(project, options, dry_run=dry_run)
+        project, render_plan = _open_and_plan(target, options, acts, cache, template_dirs, dry_run, stack, warn)
         if dry_run:  # no layout check, no rendering: only what would render
             echo("\n".join(dry_run_lines(project, render_plan, options.force)))
             continue
@@ -159,25 +145,12 @@ def _open(
     report_errors: Callable[[list[Diagnostic]], None],
 ) -> None:
     """Open, lock and plan one storyboard; its errors (reported at once) fail it alone."""
-    from ncfvid.folders import cache_lock, folder_error, render_lock
+    from ncfvid.folders import folder_error
 
-    target = member.target
     try:
-        project = Project.open(
-            target.storyboard,
-            acts=acts,
-            out=target.out,
-            template_dirs=template_dirs,
-            warn=warn,
-            language=target.language,
-            cache=cache,
+        member.project, member.plan = _open_and_plan(
+            member.target, options, acts, cache, template_dirs, dry_run, stack, warn
         )
-        if not dry_run:  # as for one storyboard: one render at a time in a folder
-            stack.enter_context(render_lock(project.folder, notice=not options.quiet))
-            if project.shared_cache is not None:
-                stack.enter_context(cache_lock(project.shared_cache, notice=not options.quiet))
-        member.plan = plan_render(project, options, dry_run=dry_run)
-        member.project = project
     except UserError as err:
         _fail(member, err.diagnostics, report_errors)
     except OSError as err:  # a folder that cannot be written: one line naming it
@@ -185,6 +158,36 @@ def _open(
         if user is None:
             raise
         _fail(member, user.diagnostics, report_errors)
+
+
+def _open_and_plan(
+    target: Target,
+    options: RenderOptions,
+    acts: Sequence[str],
+    cache: Path | None,
+    template_dirs: tuple[Path, ...],
+    dry_run: bool,
+    stack: ExitStack,
+    warn: Callable[[Diagnostic], None],
+) -> tuple[Project, RenderPlan]:
+    """Open a storyboard, lock its folder (and a shared cache) on `stack` unless this is a dry run,
+    and plan its render. Raises UserError."""
+    from ncfvid.folders import cache_lock, render_lock
+
+    project = Project.open(
+        target.storyboard,
+        acts=acts,
+        out=target.out,
+        template_dirs=template_dirs,
+        warn=warn,
+        language=target.language,
+        cache=cache,
+    )
+    if not dry_run:  # one render at a time in a folder: a second one waits, then finds the work done
+        stack.enter_context(render_lock(project.folder, notice=not options.quiet))
+        if project.shared_cache is not None:  # shared with other renders; `clean` waits for them
+            stack.enter_context(cache_lock(project.shared_cache, notice=not options.quiet))
+    return project, plan_render(project, options, dry_run=dry_run)
 
 
 def _fail(member: Member, errors: list[Diagnostic], report_errors: Callable[[list[Diagnostic]], None]) -> None:

@@ -115,16 +115,7 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # free once closed: nothing listens there
-    started = time.monotonic()
-    result = render(tmp_path, "--scheduler", f"tcp://127.0.0.1:{port}")
-    assert time.monotonic() - started < 20
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [
-        f"--scheduler: error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port} (no answer within 5 s): "
-        "start one with `dask scheduler`, or check the address",
-        SUMMARY,
-    ]
-    assert not (tmp_path / "out" / "tiny.mp4").exists()
+    assert_cannot_reach(tmp_path, port, "no answer within 5 s")
     result = render(tmp_path, "--scheduler", "render-1")  # no port: refused before Dask is asked
     assert result.stderr.strip().splitlines() == [
         "--scheduler: error: 'render-1' is not a Dask scheduler's address: give tcp://HOST:PORT (or 'local')",
@@ -158,8 +149,14 @@ def test_a_port_that_is_no_scheduler_is_one_line(tmp_path: Path, answer: bytes |
 
         if answer is not None:
             threading.Thread(target=reply, daemon=True).start()
-        started = time.monotonic()
-        result = render(tmp_path, "--scheduler", f"tcp://127.0.0.1:{port}")
+        assert_cannot_reach(tmp_path, port, reason)
+
+
+def assert_cannot_reach(folder: Path, port: int, reason: str) -> None:
+    """A render sent to tcp://127.0.0.1:PORT fails within 20 s with one line giving `reason`, and
+    writes no video."""
+    started = time.monotonic()
+    result = render(folder, "--scheduler", f"tcp://127.0.0.1:{port}")
     assert time.monotonic() - started < 20
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
@@ -167,7 +164,7 @@ def test_a_port_that_is_no_scheduler_is_one_line(tmp_path: Path, answer: bytes |
         "start one with `dask scheduler`, or check the address",
         SUMMARY,
     ]
-    assert not (tmp_path / "out" / "tiny.mp4").exists()
+    assert not (folder / "out" / "tiny.mp4").exists()
 
 
 @RENDER
