@@ -17,7 +17,7 @@ from ncfvid.diagnostics import UserError
 from ncfvid.folders import act_cache, remove
 from ncfvid.forkserver import ForkServer
 from ncfvid.project import Project
-from ncfvid.renderplan import RenderPlan, RenderSettings, plan, x264_preset
+from ncfvid.renderplan import RenderPlan, RenderSettings, plan
 
 if TYPE_CHECKING:
     from ncfvid.executors import Executor
@@ -51,13 +51,11 @@ class RenderOptions:
         return overrides
 
     def settings(self, project: Project) -> RenderSettings:
-        quality = self.quality or project.story.video.quality
         return RenderSettings(
-            quality=quality,
+            quality=self.quality or project.story.video.quality,
             voice_overrides=tuple(sorted(self.overrides().items())),
             burn_captions=self.burn_captions,
             jobs=self.jobs or os.cpu_count() or 1,
-            preset=x264_preset(quality),
         )
 
 

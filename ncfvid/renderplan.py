@@ -124,7 +124,11 @@ class RenderSettings:
     burn_captions: bool = False
     fast_holds: bool = True
     jobs: int = 1
-    preset: str = X264_PRESET
+
+    @property
+    def preset(self) -> str:
+        """x264's preset for the beat clips: it follows the quality (see X264_PRESETS)."""
+        return x264_preset(self.quality)
 
 
 def beat_key(head: str, act_prefix: str, settings: RenderSettings, recordings: Sequence[str], lib: str) -> str:
